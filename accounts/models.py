@@ -1,0 +1,43 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+
+class User(AbstractUser):
+    """A SoulSeer account. ``role`` decides which parts of the site a person can use."""
+
+    class Role(models.TextChoices):
+        CLIENT = "client", "Client"
+        READER = "reader", "Reader"
+        STAFF = "staff", "Staff"
+
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.CLIENT, db_index=True)
+    display_name = models.CharField(max_length=80, blank=True)
+    timezone = models.CharField(max_length=64, default="UTC")
+    marketing_opt_in = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(role__in=["client", "reader", "staff"]),
+                name="accounts_user_role_valid",
+            )
+        ]
+
+    def __str__(self):
+        return self.display_name or self.get_full_name() or self.username
+
+    @property
+    def public_name(self):
+        return self.display_name or self.first_name or self.username
+
+    @property
+    def is_client(self):
+        return self.role == self.Role.CLIENT
+
+    @property
+    def is_reader(self):
+        return self.role == self.Role.READER
+
+    @property
+    def is_staff_role(self):
+        return self.role == self.Role.STAFF or self.is_superuser

@@ -1,0 +1,267 @@
+"""Settings shared by every environment.
+
+Every secret and service URL comes from the environment. ``dev.py`` and ``test.py`` fill in local
+defaults; ``production.py`` refuses to start when a required variable is missing.
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+
+def env(name, default=None):
+    return os.environ.get(name, default)
+
+
+def env_bool(name, default=False):
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name, default=""):
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+SECRET_KEY = env("DJANGO_SECRET_KEY")
+DEBUG = False
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    # Project apps first so their templates and static files win.
+    "home",
+    "accounts",
+    "readers",
+    "readings",
+    "wallet",
+    "shop",
+    "community",
+    "search",
+    # Wagtail
+    "wagtail.contrib.forms",
+    "wagtail.contrib.redirects",
+    "wagtail.contrib.settings",
+    "wagtail.contrib.sitemaps",
+    "wagtail.embeds",
+    "wagtail.sites",
+    "wagtail.users",
+    "wagtail.snippets",
+    "wagtail.documents",
+    "wagtail.images",
+    "wagtail.search",
+    "wagtail.admin",
+    "wagtail",
+    "wagtail_modeladmin",
+    "modelcluster",
+    "taggit",
+    # Third party
+    "channels",
+    "django_htmx",
+    "djstripe",
+    "social_django",
+    # Django
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.sitemaps",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "social_django.middleware.SocialAuthExceptionMiddleware",
+    "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+]
+
+ROOT_URLCONF = "soulseer.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.debug",
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "wagtail.contrib.settings.context_processors.settings",
+                "social_django.context_processors.backends",
+                "home.context_processors.site_chrome",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "soulseer.wsgi.application"
+ASGI_APPLICATION = "soulseer.asgi.application"
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/soulseer"),
+        conn_max_age=int(env("DB_CONN_MAX_AGE", "0")),
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_URL = "/media/"
+MEDIA_ROOT = BASE_DIR / "media"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+# Media on S3/R2 when a bucket is configured (works in any environment).
+AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME")
+if AWS_STORAGE_BUCKET_NAME:
+    STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage"}
+    AWS_S3_REGION_NAME = env("AWS_S3_REGION_NAME")
+    AWS_S3_ENDPOINT_URL = env("AWS_S3_ENDPOINT_URL")  # R2 / MinIO
+    AWS_S3_CUSTOM_DOMAIN = env("AWS_S3_CUSTOM_DOMAIN")
+    AWS_DEFAULT_ACL = None
+    AWS_QUERYSTRING_AUTH = env_bool("AWS_QUERYSTRING_AUTH", True)
+    AWS_S3_FILE_OVERWRITE = False
+
+# Uploads: keep request bodies bounded; images are validated by Wagtail/Pillow.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+WAGTAILIMAGES_MAX_UPLOAD_SIZE = 8 * 1024 * 1024
+WAGTAILIMAGES_EXTENSIONS = ["gif", "jpg", "jpeg", "png", "webp"]
+
+# Redis: cache, Celery broker/results, Channels layer.
+REDIS_URL = env("REDIS_URL", "redis://127.0.0.1:6379/0")
+CACHE_URL = env("CACHE_URL", REDIS_URL)
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": CACHE_URL,
+        "KEY_PREFIX": env("CACHE_KEY_PREFIX", "soulseer"),
+    }
+}
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {"hosts": [env("CHANNELS_REDIS_URL", REDIS_URL)]},
+    }
+}
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL)
+CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", REDIS_URL)
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE = {}
+
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
+# Authentication: local username/password always; Auth0 when AUTH0_* is configured.
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "accounts:profile"
+LOGOUT_REDIRECT_URL = "/"
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+SOCIAL_AUTH_AUTH0_DOMAIN = env("AUTH0_DOMAIN")
+SOCIAL_AUTH_AUTH0_KEY = env("AUTH0_KEY")
+SOCIAL_AUTH_AUTH0_SECRET = env("AUTH0_SECRET")
+AUTH0_ENABLED = bool(
+    SOCIAL_AUTH_AUTH0_DOMAIN and SOCIAL_AUTH_AUTH0_KEY and SOCIAL_AUTH_AUTH0_SECRET
+)
+if AUTH0_ENABLED:
+    AUTHENTICATION_BACKENDS.insert(0, "social_core.backends.auth0.Auth0OAuth2")
+SOCIAL_AUTH_USER_MODEL = AUTH_USER_MODEL
+SOCIAL_AUTH_LOGIN_REDIRECT_URL = "/accounts/profile/"
+SOCIAL_AUTH_LOGIN_ERROR_URL = "/accounts/login/"
+SOCIAL_AUTH_JSONFIELD_ENABLED = True
+SOCIAL_AUTH_PIPELINE = (
+    "social_core.pipeline.social_auth.social_details",
+    "social_core.pipeline.social_auth.social_uid",
+    "social_core.pipeline.social_auth.auth_allowed",
+    "social_core.pipeline.social_auth.social_user",
+    "social_core.pipeline.social_auth.social_names",
+    "social_core.pipeline.user.get_username",
+    "social_core.pipeline.social_auth.associate_by_email",
+    "social_core.pipeline.user.create_user",
+    "accounts.pipeline.set_initial_role",
+    "social_core.pipeline.social_auth.associate_user",
+    "social_core.pipeline.social_auth.load_extra_data",
+    "social_core.pipeline.user.user_details",
+)
+
+# Wagtail
+WAGTAIL_SITE_NAME = "SoulSeer"
+WAGTAILADMIN_BASE_URL = env("SITE_URL", "http://127.0.0.1:8000")
+SITE_URL = WAGTAILADMIN_BASE_URL
+WAGTAILSEARCH_BACKENDS = {
+    # Switch to OpenSearch/Elasticsearch by setting SEARCH_URL, e.g. https://user:pass@host:9200
+    "default": {"BACKEND": "wagtail.search.backends.database"},
+}
+if env("SEARCH_URL"):
+    WAGTAILSEARCH_BACKENDS["default"] = {
+        "BACKEND": "wagtail.search.backends.elasticsearch8",
+        "URLS": [env("SEARCH_URL")],
+        "INDEX": env("SEARCH_INDEX", "soulseer"),
+    }
+WAGTAILDOCS_EXTENSIONS = ["pdf", "zip", "mp3", "epub", "txt"]
+
+# Stripe (dj-stripe). Development points at a local localstripe server through STRIPE_API_HOST.
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", "")
+STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", "")
+STRIPE_LIVE_MODE = env_bool("STRIPE_LIVE_MODE", False)
+STRIPE_TEST_SECRET_KEY = STRIPE_SECRET_KEY
+STRIPE_LIVE_SECRET_KEY = STRIPE_SECRET_KEY if STRIPE_LIVE_MODE else ""
+STRIPE_API_HOST = env("STRIPE_API_HOST", "https://api.stripe.com")
+STRIPE_JS_URL = env("STRIPE_JS_URL", "https://js.stripe.com/v3/")
+DJSTRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", "")
+DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
+DJSTRIPE_USE_NATIVE_JSONFIELD = True
+
+# Agora RTC (voice/video). Empty means voice/video are hidden and chat still works.
+AGORA_APP_ID = env("AGORA_APP_ID", "")
+AGORA_APP_CERTIFICATE = env("AGORA_CERTIFICATE", env("AGORA_APP_CERTIFICATE", ""))
+
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "SoulSeer <hello@soulseer.local>")
+EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+
+# Security defaults that are safe everywhere.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "SAMEORIGIN"
+SESSION_COOKIE_HTTPONLY = True
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
