@@ -1,5 +1,6 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models.functions import Lower
 
 
 class User(AbstractUser):
@@ -20,7 +21,15 @@ class User(AbstractUser):
             models.CheckConstraint(
                 condition=models.Q(role__in=["client", "reader", "staff"]),
                 name="accounts_user_role_valid",
-            )
+            ),
+            # One account per email, case-insensitively: sign-up and Auth0's associate-by-email
+            # both rely on it. Accounts without an email (possible for social logins) are exempt.
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=~models.Q(email=""),
+                name="accounts_user_email_ci_unique",
+                violation_error_message="An account with this email already exists.",
+            ),
         ]
 
     def __str__(self):

@@ -202,6 +202,11 @@ SOCIAL_AUTH_USER_MODEL = AUTH_USER_MODEL
 SOCIAL_AUTH_LOGIN_REDIRECT_URL = "/accounts/profile/"
 SOCIAL_AUTH_LOGIN_ERROR_URL = "/accounts/login/"
 SOCIAL_AUTH_JSONFIELD_ENABLED = True
+SOCIAL_AUTH_FORCE_EMAIL_LOWERCASE = True
+# Names come from the provider on the first login only; later profile edits stick.
+SOCIAL_AUTH_IMMUTABLE_USER_FIELDS = ["first_name", "last_name"]
+# Rate limits key on the client IP: the Nth X-Forwarded-For entry from the right behind N proxies.
+RATELIMIT_TRUSTED_PROXY_COUNT = int(env("RATELIMIT_TRUSTED_PROXY_COUNT", "0"))
 SOCIAL_AUTH_PIPELINE = (
     "social_core.pipeline.social_auth.social_details",
     "social_core.pipeline.social_auth.social_uid",
@@ -209,7 +214,8 @@ SOCIAL_AUTH_PIPELINE = (
     "social_core.pipeline.social_auth.social_user",
     "social_core.pipeline.social_auth.social_names",
     "social_core.pipeline.user.get_username",
-    "social_core.pipeline.social_auth.associate_by_email",
+    # Not social_core's associate_by_email: it trusts unverified emails (account takeover).
+    "accounts.pipeline.associate_by_verified_email",
     "social_core.pipeline.user.create_user",
     "accounts.pipeline.set_initial_role",
     "social_core.pipeline.social_auth.associate_user",
