@@ -1,47 +1,141 @@
+"""Login, sign-up, logout and profile.
+
+Local username/password login is always available, with or without Auth0: in development, in a
+production without AUTH0_* configured, and beside "Continue with Auth0" when it is configured
+(staff and accounts created before Auth0 keep working, and an Auth0 outage does not lock
+everyone out). Both local login and sign-up are rate-limited per client.
+"""
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from . import services
-from .forms import ProfileForm, SignUpForm
+from .forms import LoginForm, ProfileForm, SignUpForm
+from .models import User
+from .ratelimit import client_ip, rate_limit
+
+# At most this many failed logins per IP and username in the window.
+LOGIN_FAILURE_LIMIT = 10
+LOGIN_WINDOW_SECONDS = 15 * 60
+# At most this many sign-up submissions (successful or not) per IP in the window.
+SIGNUP_LIMIT = 20
+SIGNUP_WINDOW_SECONDS = 60 * 60
+
+LOGIN_LIMITED_MESSAGE = (
+    "Too many failed login attempts. Please wait 15 minutes before trying again."
+)
+SIGNUP_LIMITED_MESSAGE = "Too many sign-up attempts from your network. Please try again later."
 
 
+def login_rate_key(request):
+    username = request.POST.get("username", "").strip().lower()
+    return f"login:{client_ip(request)}:{username}"
+
+
+def signup_rate_key(request):
+    return f"signup:{client_ip(request)}"
+
+
+def login_failed(request, response):
+    # A failed login re-renders the form (200); success redirects, and a CSRF failure (403)
+    # never reached the password check.
+    return response.status_code == 200
+
+
+def login_limited(request):
+    form = LoginForm(request, initial={"username": request.POST.get("username", "")})
+    context = {"form": form, "form_error": LOGIN_LIMITED_MESSAGE, **_redirect_context(request)}
+    return render(request, "accounts/login.html", context, status=429)
+
+
+def signup_limited(request):
+    form = SignUpForm(initial={"username": request.POST.get("username", "")})
+    context = {"form": form, "form_error": SIGNUP_LIMITED_MESSAGE}
+    return render(request, "accounts/signup.html", context, status=429)
+
+
+def _safe_next(request):
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return ""
+
+
+def _redirect_context(request):
+    return {"next": _safe_next(request)}
+
+
+@method_decorator(
+    rate_limit(
+        key=login_rate_key,
+        limit=LOGIN_FAILURE_LIMIT,
+        window_seconds=LOGIN_WINDOW_SECONDS,
+        counts=login_failed,
+        on_limited=login_limited,
+    ),
+    name="dispatch",
+)
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
+    authentication_form = LoginForm
     redirect_authenticated_user = True
 
 
 class LogoutView(auth_views.LogoutView):
-    pass
+    """POST only (Django 5 refuses GET with 405), so a link or image cannot sign people out."""
 
 
 @require_http_methods(["GET", "POST"])
+@rate_limit(
+    key=signup_rate_key,
+    limit=SIGNUP_LIMIT,
+    window_seconds=SIGNUP_WINDOW_SECONDS,
+    on_limited=signup_limited,
+)
 def signup(request):
     if request.user.is_authenticated:
         return redirect("accounts:profile")
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = services.register_client(
-            username=form.cleaned_data["username"],
-            email=form.cleaned_data["email"],
-            password=form.cleaned_data["password1"],
-            display_name=form.cleaned_data.get("display_name", ""),
-        )
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, "Welcome to SoulSeer! Your account is ready.")
-        return redirect("accounts:profile")
-    return render(request, "accounts/signup.html", {"form": form})
+        try:
+            user = services.register_client(
+                username=form.cleaned_data["username"],
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password1"],
+                display_name=form.cleaned_data.get("display_name", ""),
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, "Welcome to SoulSeer! Your account is ready.")
+            return redirect(_safe_next(request) or settings.LOGIN_REDIRECT_URL)
+    return render(request, "accounts/signup.html", {"form": form, **_redirect_context(request)})
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def profile(request):
-    form = ProfileForm(request.POST or None, instance=request.user)
+    # The form edits a copy, so an invalid submission never leaks into request.user.
+    form = ProfileForm(request.POST or None, instance=User.objects.get(pk=request.user.pk))
     if request.method == "POST" and form.is_valid():
-        services.update_profile(request.user, **{f: form.cleaned_data[f] for f in form.fields})
-        messages.success(request, "Your profile was saved.")
-        return redirect("accounts:profile")
+        try:
+            services.update_profile(
+                request.user, **{name: form.cleaned_data[name] for name in form.fields}
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Your profile was saved.")
+            return redirect("accounts:profile")
     return render(request, "accounts/profile.html", {"form": form})
