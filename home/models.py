@@ -134,7 +134,9 @@ class MarketplaceSettings(BaseSiteSetting):
     support_email = models.EmailField(default="support@soulseer.local")
     footer_text = models.CharField(
         max_length=240,
-        default="For entertainment purposes. Readings are not a substitute for professional advice.",
+        default=(
+            "For entertainment purposes. Readings are not a substitute for professional advice."
+        ),
     )
 
     panels = [
@@ -153,3 +155,23 @@ class MarketplaceSettings(BaseSiteSetting):
                 name="home_settings_reader_share_le_100",
             )
         ]
+
+
+class AuditEvent(models.Model):
+    """Append-only record of who did what to which object, for support and compliance."""
+
+    actor = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(max_length=64, db_index=True)
+    target_type = models.CharField(max_length=64, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["target_type", "target_id"])]
+
+    def __str__(self):
+        return f"{self.action} {self.target_type}:{self.target_id}"

@@ -1,1 +1,182 @@
-# Models arrive with the issue that fills this app.
+"""The double-entry ledger: accounts, transfers and their entries (legs), and two-phase holds.
+
+Invariants kept by PostgreSQL itself (see migration 0002):
+- the legs of a transfer sum to zero (deferred constraint trigger, checked at commit);
+- entries and transfers are append-only (triggers reject UPDATE and DELETE);
+- an account's cached ``balance`` moves only with its entries (an AFTER INSERT trigger on entries
+  adds the amount), so the cache always equals the sum of entries;
+- accounts that may not go negative (client wallets, holds, reader earnings) never do (CHECK).
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class LedgerAccount(models.Model):
+    class Kind(models.TextChoices):
+        CLIENT_WALLET = "client_wallet", "Client wallet"
+        CLIENT_HOLDS = "client_holds", "Client reserved funds"
+        CLIENT_OWED = "client_owed", "Client owes (negative balance)"
+        READER_EARNINGS = "reader_earnings", "Reader earnings"
+        PLATFORM_REVENUE = "platform_revenue", "Platform revenue"
+        STRIPE_CLEARING = "stripe_clearing", "Stripe clearing"
+        PROMOTIONS = "promotions", "Promotions"
+        REFUNDS = "refunds", "Refunds and credits"
+
+    # Kinds with one account per user; the others are platform-wide (owner is NULL).
+    USER_KINDS = {
+        Kind.CLIENT_WALLET,
+        Kind.CLIENT_HOLDS,
+        Kind.CLIENT_OWED,
+        Kind.READER_EARNINGS,
+    }
+    NON_NEGATIVE_KINDS = {Kind.CLIENT_WALLET, Kind.CLIENT_HOLDS, Kind.READER_EARNINGS}
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="ledger_accounts",
+    )
+    currency = models.CharField(max_length=3, default="usd")
+    balance = models.BigIntegerField(default=0, editable=False)
+    may_go_negative = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(may_go_negative=True) | models.Q(balance__gte=0),
+                name="wallet_account_balance_non_negative",
+            ),
+            # Restricted kinds can never be flagged as allowed to go negative.
+            models.CheckConstraint(
+                condition=~models.Q(
+                    kind__in=["client_wallet", "client_holds", "reader_earnings"],
+                    may_go_negative=True,
+                ),
+                name="wallet_account_restricted_kinds",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "owner", "currency"],
+                name="wallet_account_one_per_owner",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "currency"],
+                condition=models.Q(owner__isnull=True),
+                name="wallet_account_one_system_account",
+            ),
+        ]
+
+    def __str__(self):
+        owner = f" of {self.owner}" if self.owner_id else ""
+        return f"{self.get_kind_display()}{owner} ({self.currency.upper()})"
+
+
+class Transfer(models.Model):
+    class Kind(models.TextChoices):
+        TOP_UP = "top_up", "Top-up"
+        READING = "reading", "Reading"
+        HOLD = "hold", "Funds reserved"
+        HOLD_POST = "hold_post", "Reserved funds charged"
+        HOLD_VOID = "hold_void", "Reserved funds released"
+        REFUND = "refund", "Refund"
+        DISPUTE = "dispute", "Dispute"
+        CREDIT = "credit", "Credit"
+        PAYOUT = "payout", "Payout"
+        PURCHASE = "purchase", "Purchase"
+        GIFT = "gift", "Gift"
+        MESSAGE = "message", "Paid message"
+        REVERSAL = "reversal", "Reversal"
+        ADJUSTMENT = "adjustment", "Adjustment"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(max_length=16, choices=Kind.choices, db_index=True)
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    description = models.CharField(max_length=200, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    initiated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reverses = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.idempotency_key}"
+
+
+class Entry(models.Model):
+    """One leg of a transfer: a signed amount in minor units on one account."""
+
+    transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, related_name="entries")
+    account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="entries")
+    amount = models.BigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "entries"
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(amount=0), name="wallet_entry_non_zero"),
+        ]
+        indexes = [models.Index(fields=["account", "-created_at"])]
+
+    def __str__(self):
+        return f"{self.amount:+d} on {self.account_id}"
+
+
+class Hold(models.Model):
+    """A two-phase reservation: funds moved from a wallet into the client's holds account, then
+    posted (fully or partly) to their destinations or voided back. Resolves exactly once."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        POSTED = "posted", "Posted"
+        VOIDED = "voided", "Voided"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    wallet = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="holds")
+    escrow = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="+")
+    amount = models.BigIntegerField()
+    posted_amount = models.BigIntegerField(default=0)
+    status = models.CharField(
+        max_length=8, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    description = models.CharField(max_length=200, blank=True)
+    hold_transfer = models.OneToOneField(Transfer, on_delete=models.PROTECT, related_name="+")
+    resolve_transfer = models.OneToOneField(
+        Transfer, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="wallet_hold_positive"),
+            models.CheckConstraint(
+                condition=models.Q(posted_amount__gte=0, posted_amount__lte=models.F("amount")),
+                name="wallet_hold_posted_within_amount",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(status="pending", resolve_transfer__isnull=True, posted_amount=0)
+                    | models.Q(status="voided", resolve_transfer__isnull=False, posted_amount=0)
+                    | models.Q(status="posted", resolve_transfer__isnull=False)
+                ),
+                name="wallet_hold_resolution_consistent",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Hold {self.public_id} ({self.status})"

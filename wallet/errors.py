@@ -1,0 +1,34 @@
+"""Errors the wallet services raise; each message is safe to show to the person who caused it."""
+
+
+class WalletError(Exception):
+    """Base class: a money movement was refused and nothing was written."""
+
+
+class InvalidAmount(WalletError):
+    pass
+
+
+class InsufficientFunds(WalletError):
+    def __init__(self, message="Not enough funds in the wallet for this payment."):
+        super().__init__(message)
+
+
+class IdempotencyConflict(WalletError):
+    def __init__(self, key):
+        super().__init__(f"Idempotency key {key!r} was already used for a different transfer.")
+        self.key = key
+
+
+class HoldAlreadyResolved(WalletError):
+    def __init__(self, hold):
+        super().__init__(f"These reserved funds were already {hold.status}.")
+        self.hold = hold
+
+
+class SpendingLimitReached(WalletError):
+    pass
+
+
+class AlreadyReversed(WalletError):
+    pass
