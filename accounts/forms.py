@@ -83,7 +83,7 @@ class SignUpForm(StyledFormMixin, UserCreationForm):
         max_length=80,
         required=False,
         label="Display name",
-        help_text="Optional. Shown to readers instead of your username.",
+        help_text="Shown to readers instead of your username.",
     )
 
     class Meta:
@@ -92,6 +92,7 @@ class SignUpForm(StyledFormMixin, UserCreationForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["username"].help_text = "Letters, digits and @ . + - _ only."
         self.style_fields()
 
     def clean_email(self):
