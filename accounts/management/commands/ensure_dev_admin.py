@@ -1,0 +1,45 @@
+"""Create or update the development superuser that `make run` prints a login line for."""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from accounts.models import User
+from soulseer.devstack import dev_admin_password
+
+
+class Command(BaseCommand):
+    help = (
+        "Create or update a staff superuser for local development. The password comes from "
+        "DEV_ADMIN_PASSWORD, else it is generated once and kept in .devstack/admin-password."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--username", default="admin")
+        parser.add_argument("--email", default="admin@soulseer.local")
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Run even when DEBUG is off (never do this on a public deployment).",
+        )
+
+    def handle(self, *args, username, email, force, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError("ensure_dev_admin is for development only (DEBUG is off).")
+        password = dev_admin_password()
+        with transaction.atomic():
+            user = User.objects.select_for_update().filter(username=username).first()
+            created = user is None
+            if created:
+                user = User(username=username, email=email, display_name="Site admin")
+            user.role = User.Role.STAFF
+            user.is_staff = True
+            user.is_superuser = True
+            user.is_active = True
+            if created or not user.check_password(password):
+                user.set_password(password)
+            user.save()
+        base = settings.SITE_URL.rstrip("/")
+        state = "created" if created else "ready"
+        self.stdout.write(f"Dev admin {state}.")
+        self.stdout.write(f"Admin login: {base}/admin/  user: {username}  password: {password}")
