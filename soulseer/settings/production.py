@@ -1,4 +1,4 @@
-"""Production: everything from the environment; refuses to start when a required value is missing."""
+"""Production: everything from the environment; refuses to start without a required value."""
 
 import os
 
@@ -32,3 +32,12 @@ EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = True
+
+# dj-stripe warns (djstripe.W002) when STRIPE_API_HOST exists with DEBUG off; base.py always sets
+# it, so keep it only when the environment points the API somewhere on purpose.
+if not os.environ.get("STRIPE_API_HOST"):
+    del STRIPE_API_HOST  # noqa: F821
+
+# security.W019 wants X_FRAME_OPTIONS = "DENY", but Wagtail's live preview renders the page in a
+# same-origin iframe inside the admin, so SAMEORIGIN (set in base.py) is deliberate.
+SILENCED_SYSTEM_CHECKS = ["security.W019"]
