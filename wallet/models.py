@@ -112,6 +112,11 @@ class Transfer(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
+    class Meta:
+        permissions = [
+            ("grant_satisfaction_credit", "Can grant satisfaction credit on a reading"),
+        ]
+
     def __str__(self):
         return f"{self.get_kind_display()} {self.idempotency_key}"
 
@@ -180,3 +185,38 @@ class Hold(models.Model):
 
     def __str__(self):
         return f"Hold {self.public_id} ({self.status})"
+
+
+# Spending limits (client protection) ------------------------------------------------------------
+
+
+class SpendingLimit(models.Model):
+    """Limits a client sets on their own spending over rolling windows (cents; NULL = no limit).
+
+    Lowering a limit applies at once; raising or removing one waits ``pending_effective_at``
+    (a cooling-off delay, ``SPENDING_LIMIT_INCREASE_DELAY``) so a limit set in a calm moment
+    protects the client in a less calm one. Pending values live in ``pending`` (a dict of the
+    period names that change, value cents or None) until then.
+    """
+
+    PERIODS = ("daily", "weekly", "monthly")
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="spending_limit"
+    )
+    daily = models.PositiveBigIntegerField(null=True, blank=True)
+    weekly = models.PositiveBigIntegerField(null=True, blank=True)
+    monthly = models.PositiveBigIntegerField(null=True, blank=True)
+    pending = models.JSONField(default=dict, blank=True)
+    pending_effective_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"Spending limits of {self.user}"
+
+    def limits_at(self, now):
+        """The limits in force at ``now``: {period: cents or None}."""
+        limits = {period: getattr(self, period) for period in self.PERIODS}
+        if self.pending and self.pending_effective_at and self.pending_effective_at <= now:
+            limits.update({p: v for p, v in self.pending.items() if p in self.PERIODS})
+        return limits
