@@ -220,3 +220,156 @@ class SpendingLimit(models.Model):
         if self.pending and self.pending_effective_at and self.pending_effective_at <= now:
             limits.update({p: v for p, v in self.pending.items() if p in self.PERIODS})
         return limits
+
+
+# Stripe money flows -----------------------------------------------------------------------------
+
+
+class TopUp(models.Model):
+    """One attempt to add money to a client's wallet with a Stripe PaymentIntent.
+
+    The row exists before the PaymentIntent does (its ``public_id`` travels in the PaymentIntent's
+    metadata), so a webhook that arrives before the API call returns still finds its owner. The
+    wallet is credited only by the verified ``payment_intent.succeeded`` webhook.
+    """
+
+    class Status(models.TextChoices):
+        CREATED = "created", "Created"
+        PROCESSING = "processing", "Processing"
+        REQUIRES_ACTION = "requires_action", "Needs authentication"
+        SUCCEEDED = "succeeded", "Added to wallet"
+        FAILED = "failed", "Failed"
+
+    class Source(models.TextChoices):
+        PAGE = "page", "Top-up page"
+        AUTO_RELOAD = "auto_reload", "Auto-reload"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="top_ups"
+    )
+    amount = models.BigIntegerField()
+    currency = models.CharField(max_length=3, default="usd")
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.PAGE)
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.CREATED, db_index=True
+    )
+    payment_intent_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    payment_method_id = models.CharField(max_length=255, blank=True)
+    failure_message = models.CharField(max_length=300, blank=True)
+    credit_transfer = models.OneToOneField(
+        Transfer, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    refunded_amount = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="wallet_topup_positive"),
+            models.CheckConstraint(
+                condition=models.Q(refunded_amount__gte=0, refunded_amount__lte=models.F("amount")),
+                name="wallet_topup_refund_within_amount",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Top-up {self.public_id} ({self.status})"
+
+    @property
+    def is_final(self):
+        return self.status in {self.Status.SUCCEEDED, self.Status.FAILED}
+
+
+class AutoReload(models.Model):
+    """A client's standing order: top up ``amount`` with a saved card whenever the wallet drops
+    under ``threshold``, at most ``daily_limit`` times in any 24 hours."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="auto_reload"
+    )
+    enabled = models.BooleanField(default=False)
+    threshold = models.BigIntegerField()
+    amount = models.BigIntegerField()
+    payment_method_id = models.CharField(max_length=255)
+    daily_limit = models.PositiveSmallIntegerField(default=3)
+    last_failure_message = models.CharField(max_length=300, blank=True)
+    last_failed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(threshold__gte=0, amount__gt=0, daily_limit__gt=0),
+                name="wallet_autoreload_positive",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Auto-reload for {self.user} ({'on' if self.enabled else 'off'})"
+
+
+class PayoutAccount(models.Model):
+    """A reader's Stripe Connect Express account, with its status mirrored from Stripe."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payout_account"
+    )
+    stripe_account_id = models.CharField(max_length=255, unique=True)
+    details_submitted = models.BooleanField(default=False)
+    charges_enabled = models.BooleanField(default=False)
+    payouts_enabled = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"{self.stripe_account_id} ({self.user})"
+
+    @property
+    def ready(self):
+        return self.details_submitted and self.payouts_enabled
+
+
+class PayoutRequest(models.Model):
+    """Money a reader asked to be paid out: the ledger moves reader_earnings → stripe_clearing,
+    then a Stripe Transfer (idempotency key = this row's id) sends it to their Connect account.
+    A failed Transfer reverses the ledger move."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Sending"
+        PAID = "paid", "Sent"
+        FAILED = "failed", "Failed"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payout_requests"
+    )
+    account = models.ForeignKey(PayoutAccount, on_delete=models.PROTECT, related_name="payouts")
+    amount = models.BigIntegerField()
+    currency = models.CharField(max_length=3, default="usd")
+    status = models.CharField(
+        max_length=8, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    stripe_transfer_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    ledger_transfer = models.OneToOneField(Transfer, on_delete=models.PROTECT, related_name="+")
+    reversal_transfer = models.OneToOneField(
+        Transfer, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    failure_message = models.CharField(max_length=300, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="wallet_payout_positive"),
+            models.CheckConstraint(
+                condition=~models.Q(status="failed", reversal_transfer__isnull=True),
+                name="wallet_payout_failed_is_reversed",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Payout {self.public_id} ({self.status})"
