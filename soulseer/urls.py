@@ -14,6 +14,7 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("accounts/", include("accounts.urls")),
+    path("wallet/", include("wallet.urls", namespace="wallet")),
     path("", include("social_django.urls", namespace="social")),
     path("stripe/", include("djstripe.urls", namespace="djstripe")),
     path("search/", search_views.search, name="search"),

@@ -19,14 +19,31 @@ class IdempotencyConflict(WalletError):
         super().__init__(f"Idempotency key {key!r} was already used for a different transfer.")
         self.key = key
 
+    def __reduce__(self):
+        return (type(self), (self.key,))
+
 
 class HoldAlreadyResolved(WalletError):
     def __init__(self, hold):
         super().__init__(f"These reserved funds were already {hold.status}.")
         self.hold = hold
 
+    def __reduce__(self):
+        return (type(self), (self.hold,))
+
 
 class SpendingLimitReached(WalletError):
+    """The client's own spending limit refuses this payment (``period``, ``limit``, ``remaining``
+    in cents say which limit and what is left of it)."""
+
+    def __init__(self, message="This payment would go over your spending limit.", **details):
+        super().__init__(message)
+        self.period = details.get("period")
+        self.limit = details.get("limit")
+        self.remaining = details.get("remaining")
+
+
+class CreditNotAllowed(WalletError):
     pass
 
 

@@ -7,6 +7,8 @@ for us). Amounts are integers in minor units (cents); floats and other currencie
 """
 
 from dataclasses import dataclass
+from datetime import timedelta
+from decimal import ROUND_FLOOR, Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -16,12 +18,14 @@ from home.audit import record_event
 
 from .errors import (
     AlreadyReversed,
+    CreditNotAllowed,
     HoldAlreadyResolved,
     IdempotencyConflict,
     InsufficientFunds,
     InvalidAmount,
+    SpendingLimitReached,
 )
-from .models import Hold, LedgerAccount, Transfer
+from .models import Hold, LedgerAccount, SpendingLimit, Transfer
 
 Kind = LedgerAccount.Kind
 MAX_LEG_AMOUNT = 10**12  # ten billion dollars: anything above is a bug, not a payment
@@ -171,6 +175,7 @@ def transfer(
                 if row is None:
                     return _existing_transfer(idempotency_key, kind, normalised)
                 transfer_id = row[0]
+                _enforce_spending_limits(cursor, kind, normalised, _accounts)
                 # One multi-row insert; the entry trigger moves each balance and the CHECK
                 # constraint refuses a restricted balance below zero.
                 values = ", ".join(["(%s, %s, %s, now())"] * len(normalised))
@@ -305,3 +310,313 @@ def void_hold(hold_obj, *, description=""):
         locked.resolved_at = timezone.now()
         locked.save(update_fields=["status", "resolve_transfer", "resolved_at"])
     return locked
+
+
+# Spending limits --------------------------------------------------------------------------------
+
+# Transfers that spend a client's money when they debit the client's wallet. Top-ups, refunds,
+# credits and released holds move money *into* the wallet and never count.
+SPENDING_KINDS = frozenset(
+    {
+        Transfer.Kind.READING,
+        Transfer.Kind.PURCHASE,
+        Transfer.Kind.GIFT,
+        Transfer.Kind.MESSAGE,
+        Transfer.Kind.HOLD,
+    }
+)
+SPENDING_WINDOWS = {
+    "daily": timedelta(days=1),
+    "weekly": timedelta(days=7),
+    "monthly": timedelta(days=30),
+}
+PERIOD_WORDS = {"daily": "today", "weekly": "this week", "monthly": "this month"}
+
+# Rolling-window spending of one wallet. A hold counts for what it still reserves (pending), what
+# was charged from it (posted) or nothing (voided); other spending kinds count their wallet debit.
+_SPENDING_SQL = """
+    SELECT COALESCE(SUM(spent) FILTER (WHERE created_at >= %(day)s), 0),
+           COALESCE(SUM(spent) FILTER (WHERE created_at >= %(week)s), 0),
+           COALESCE(SUM(spent), 0)
+    FROM (
+        SELECT e.created_at,
+               CASE WHEN h.id IS NULL THEN -e.amount
+                    WHEN h.status = 'voided' THEN 0
+                    WHEN h.status = 'posted' THEN h.posted_amount
+                    ELSE h.amount END AS spent
+        FROM wallet_entry e
+        JOIN wallet_transfer t ON t.id = e.transfer_id
+        LEFT JOIN wallet_hold h ON h.hold_transfer_id = t.id
+        WHERE e.account_id = %(account)s AND e.amount < 0 AND e.created_at >= %(month)s
+          AND t.kind = ANY(%(kinds)s)
+    ) AS spending
+"""
+
+
+def spending_in_windows(wallet_id, *, now=None, cursor=None):
+    """How much a client wallet spent in each rolling window: {"daily": cents, ...}."""
+    now = now or timezone.now()
+    params = {
+        "account": wallet_id,
+        "day": now - SPENDING_WINDOWS["daily"],
+        "week": now - SPENDING_WINDOWS["weekly"],
+        "month": now - SPENDING_WINDOWS["monthly"],
+        "kinds": [str(kind) for kind in SPENDING_KINDS],
+    }
+    if cursor is None:
+        with connection.cursor() as own_cursor:
+            own_cursor.execute(_SPENDING_SQL, params)
+            row = own_cursor.fetchone()
+    else:
+        cursor.execute(_SPENDING_SQL, params)
+        row = cursor.fetchone()
+    return dict(zip(("daily", "weekly", "monthly"), (int(value) for value in row), strict=True))
+
+
+def _format_cents(amount):
+    dollars, remainder = divmod(abs(int(amount)), 100)
+    return f"{'-' if amount < 0 else ''}${dollars:,}.{remainder:02d}"
+
+
+def _enforce_spending_limits(cursor, kind, normalised, accounts):
+    """Refuse client spending beyond the client's own limits (``SpendingLimitReached``).
+
+    Runs inside the transfer's transaction, after the idempotency check (a replay is never
+    refused). Users without limits cost one indexed lookup. With limits, the transfer's account
+    rows are locked first (in id order, like every transfer) so two payments from the same wallet
+    cannot both pass the check against the same total.
+    """
+    if kind not in SPENDING_KINDS:
+        return
+    for account_id, amount in normalised:
+        account = accounts[account_id]
+        if amount >= 0 or account.kind != Kind.CLIENT_WALLET:
+            continue
+        limit = SpendingLimit.objects.filter(user_id=account.owner_id).first()
+        if limit is None:
+            return
+        now = timezone.now()
+        in_force = {p: cap for p, cap in limit.limits_at(now).items() if cap is not None}
+        if not in_force:
+            return
+        cursor.execute(
+            "SELECT id FROM wallet_ledgeraccount WHERE id = ANY(%s) ORDER BY id FOR UPDATE",
+            [[pk for pk, _ in normalised]],
+        )
+        spent = spending_in_windows(account.pk, now=now, cursor=cursor)
+        for period in SpendingLimit.PERIODS:
+            cap = in_force.get(period)
+            if cap is not None and spent[period] + (-amount) > cap:
+                left = max(cap - spent[period], 0)
+                raise SpendingLimitReached(
+                    f"This payment of {_format_cents(-amount)} would go over your {period} "
+                    f"spending limit of {_format_cents(cap)} ({_format_cents(left)} left "
+                    f"{PERIOD_WORDS[period]}). You can change your limits on your wallet page.",
+                    period=period,
+                    limit=cap,
+                    remaining=left,
+                )
+        return
+
+
+def spending_limit_increase_delay():
+    return getattr(settings, "SPENDING_LIMIT_INCREASE_DELAY", timedelta(hours=24))
+
+
+def set_spending_limits(user, *, daily=None, weekly=None, monthly=None):
+    """Set ``user``'s limits (cents or None for no limit).
+
+    Lowering (or adding) a limit applies immediately. Raising or removing one is a pending change
+    that takes effect after ``spending_limit_increase_delay()``; asking again for the same pending
+    value keeps its original date, asking for the current value cancels it. Returns the
+    ``SpendingLimit`` row.
+    """
+    requested = {"daily": daily, "weekly": weekly, "monthly": monthly}
+    for value in requested.values():
+        if value is not None:
+            check_amount(value)
+    now = timezone.now()
+    with transaction.atomic():
+        limit, _created = SpendingLimit.objects.select_for_update().get_or_create(user=user)
+        # Fold in a pending change whose time has come.
+        current = limit.limits_at(now)
+        pending = (
+            {}
+            if limit.pending_effective_at and limit.pending_effective_at <= now
+            else {p: v for p, v in (limit.pending or {}).items() if p in SpendingLimit.PERIODS}
+        )
+        pending_at = limit.pending_effective_at if pending else None
+        applied, delayed = {}, {}
+        for period in SpendingLimit.PERIODS:
+            new, old = requested[period], current[period]
+            if new == old:
+                pending.pop(period, None)
+            elif new is not None and (old is None or new < old):
+                applied[period] = new
+                pending.pop(period, None)
+            elif period in pending and pending[period] == new:
+                pass  # already waiting for exactly this; keep its date
+            else:
+                pending[period] = new
+                delayed[period] = new
+            current[period] = applied.get(period, current[period])
+        if delayed:
+            pending_at = now + spending_limit_increase_delay()
+        for period in SpendingLimit.PERIODS:
+            setattr(limit, period, current[period])
+        limit.pending = pending
+        limit.pending_effective_at = pending_at if pending else None
+        limit.save()
+        record_event(
+            "wallet.spending_limits_changed",
+            actor=user,
+            target=limit,
+            applied=applied,
+            delayed=delayed,
+            effective_at=limit.pending_effective_at,
+        )
+    limit.applied_now = applied
+    limit.delayed = delayed
+    return limit
+
+
+# Satisfaction credit ----------------------------------------------------------------------------
+
+
+def _lock_accounts(account_ids):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id FROM wallet_ledgeraccount WHERE id = ANY(%s) ORDER BY id FOR UPDATE",
+            [sorted(set(account_ids))],
+        )
+
+
+def satisfaction_credit_reader_share():
+    return Decimal(str(getattr(settings, "SATISFACTION_CREDIT_READER_SHARE", "1")))
+
+
+def reading_credit_summary(reading):
+    """What a reading transfer paid and how much of it was already given back as credit.
+
+    Returns a dict: ``client`` (user), ``paid`` (total that left the client), ``reader_account``
+    and ``reader_paid`` (the reader's earnings leg), ``credited`` and ``clawed_back`` so far, and
+    ``remaining`` (the most that can still be credited).
+    """
+    if reading.kind != Transfer.Kind.READING:
+        raise CreditNotAllowed("Satisfaction credit is only possible on a reading.")
+    client = reader_account = None
+    paid = reader_paid = 0
+    for entry in reading.entries.select_related("account__owner"):
+        kind = entry.account.kind
+        if kind in (Kind.CLIENT_WALLET, Kind.CLIENT_HOLDS) and entry.amount < 0:
+            client = entry.account.owner
+        elif kind == Kind.READER_EARNINGS and entry.amount > 0:
+            reader_account, reader_paid = entry.account, entry.amount
+            paid += entry.amount
+        elif kind in (Kind.PLATFORM_REVENUE, Kind.PROMOTIONS) and entry.amount > 0:
+            paid += entry.amount
+    if client is None or paid <= 0:
+        raise CreditNotAllowed("This reading was not paid from a client's wallet.")
+    credited = clawed = 0
+    credits = Transfer.objects.filter(
+        kind=Transfer.Kind.CREDIT, metadata__satisfaction_for=str(reading.public_id)
+    ).prefetch_related("entries__account")
+    for credit in credits:
+        for entry in credit.entries.all():
+            if entry.account.kind == Kind.CLIENT_WALLET:
+                credited += entry.amount
+            elif entry.account.kind == Kind.READER_EARNINGS:
+                clawed += -entry.amount
+    return {
+        "client": client,
+        "paid": paid,
+        "reader_account": reader_account,
+        "reader_paid": reader_paid,
+        "credited": credited,
+        "clawed_back": clawed,
+        "remaining": max(paid - credited, 0),
+    }
+
+
+def grant_satisfaction_credit(reading, amount, *, staff_user, reason, request_key):
+    """Give a client part (or all) of a reading back as wallet credit.
+
+    Policy: the reader gives back their proportional share of ``amount`` times
+    ``SATISFACTION_CREDIT_READER_SHARE`` (rounded down), never more than they earned from the
+    reading nor than their earnings balance holds now; the platform covers the rest. The credits
+    on one reading never add up to more than it cost. ``request_key`` (one per submitted form)
+    makes a retry return the first credit instead of paying twice.
+    """
+    check_amount(amount)
+    if not (reason or "").strip():
+        raise CreditNotAllowed("Say why the credit is given; the client and reader may ask.")
+    key = f"satisfaction:{reading.public_id}:{request_key}"
+    with transaction.atomic():
+        # One credit decision at a time per reading: the lock serialises the "remaining" check.
+        reading = Transfer.objects.select_for_update().get(pk=reading.pk)
+        existing = Transfer.objects.filter(idempotency_key=key).first()
+        if existing is not None:
+            existing.replayed = True
+            return existing
+        if Transfer.objects.filter(reverses=reading).exists():
+            raise CreditNotAllowed("This reading was reversed already; nothing is left to credit.")
+        summary = reading_credit_summary(reading)
+        if amount > summary["remaining"]:
+            raise InvalidAmount(
+                f"At most {_format_cents(summary['remaining'])} can still be credited for this "
+                "reading."
+            )
+        wallet = wallet_of(summary["client"])
+        revenue = platform_account(Kind.PLATFORM_REVENUE)
+        earnings = summary["reader_account"]
+        _lock_accounts([a.pk for a in (wallet, revenue, earnings) if a is not None])
+        clawback = 0
+        if earnings is not None:
+            proportional = (
+                Decimal(amount)
+                * summary["reader_paid"]
+                * satisfaction_credit_reader_share()
+                / summary["paid"]
+            ).to_integral_value(rounding=ROUND_FLOOR)
+            available = LedgerAccount.objects.values_list("balance", flat=True).get(pk=earnings.pk)
+            clawback = max(
+                0,
+                min(
+                    int(proportional),
+                    summary["reader_paid"] - summary["clawed_back"],
+                    available,
+                ),
+            )
+        legs = [Leg(wallet, amount), Leg(revenue, -(amount - clawback))]
+        if clawback:
+            legs.append(Leg(earnings, -clawback))
+        reader_name = (reading.metadata or {}).get("reader_name", "")
+        credit = transfer(
+            legs,
+            idempotency_key=key,
+            kind=Transfer.Kind.CREDIT,
+            description=(
+                f"Satisfaction credit for your reading with {reader_name}"
+                if reader_name
+                else "Satisfaction credit for a reading"
+            ),
+            metadata={
+                "satisfaction_for": str(reading.public_id),
+                "reason": reason.strip(),
+                "reader_clawback": clawback,
+                "reader_name": reader_name,
+            },
+            initiated_by=staff_user,
+        )
+        record_event(
+            "wallet.satisfaction_credit_granted",
+            actor=staff_user,
+            target=reading,
+            amount=amount,
+            reader_clawback=clawback,
+            platform_covered=amount - clawback,
+            client_id=summary["client"].pk,
+            credit=str(credit.public_id),
+            reason=reason.strip(),
+        )
+    return credit

@@ -6,28 +6,43 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('wallet', '0002_ledger_triggers'),
+        ("wallet", "0002_ledger_triggers"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='transfer',
-            options={'permissions': [('grant_satisfaction_credit', 'Can grant satisfaction credit on a reading')]},
+            name="transfer",
+            options={
+                "permissions": [
+                    ("grant_satisfaction_credit", "Can grant satisfaction credit on a reading")
+                ]
+            },
         ),
         migrations.CreateModel(
-            name='SpendingLimit',
+            name="SpendingLimit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('daily', models.PositiveBigIntegerField(blank=True, null=True)),
-                ('weekly', models.PositiveBigIntegerField(blank=True, null=True)),
-                ('monthly', models.PositiveBigIntegerField(blank=True, null=True)),
-                ('pending', models.JSONField(blank=True, default=dict)),
-                ('pending_effective_at', models.DateTimeField(blank=True, null=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='spending_limit', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("daily", models.PositiveBigIntegerField(blank=True, null=True)),
+                ("weekly", models.PositiveBigIntegerField(blank=True, null=True)),
+                ("monthly", models.PositiveBigIntegerField(blank=True, null=True)),
+                ("pending", models.JSONField(blank=True, default=dict)),
+                ("pending_effective_at", models.DateTimeField(blank=True, null=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="spending_limit",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
     ]

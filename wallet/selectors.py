@@ -1,0 +1,199 @@
+"""Reads for the wallet pages: what a user sees of their own money, with the query shape fixed
+once (one query for the balances, two for a page of history whatever its length)."""
+
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+
+from django.utils import timezone
+
+from .models import Entry, Hold, LedgerAccount, SpendingLimit, Transfer
+
+Kind = LedgerAccount.Kind
+TransferKind = Transfer.Kind
+
+# History filter: the label a person understands -> the transfer kinds behind it.
+HISTORY_CATEGORIES = {
+    "top_ups": ("Top-ups", [TransferKind.TOP_UP]),
+    "readings": ("Readings", [TransferKind.READING, TransferKind.MESSAGE]),
+    "purchases": ("Shop and gifts", [TransferKind.PURCHASE, TransferKind.GIFT]),
+    "refunds": (
+        "Refunds and credits",
+        [TransferKind.REFUND, TransferKind.CREDIT, TransferKind.REVERSAL, TransferKind.DISPUTE],
+    ),
+    "holds": (
+        "Reserved funds",
+        [TransferKind.HOLD, TransferKind.HOLD_POST, TransferKind.HOLD_VOID],
+    ),
+    "payouts": ("Payouts", [TransferKind.PAYOUT]),
+}
+HISTORY_PAGE_SIZE = 20
+
+
+@dataclass
+class WalletSummary:
+    balance: int = 0
+    reserved: int = 0
+    earnings: int = 0
+    has_earnings_account: bool = False
+    currency: str = "usd"
+
+    @property
+    def total(self):
+        return self.balance + self.reserved
+
+
+def wallet_summary(user, request=None):
+    """Balance, reserved and earnings of ``user`` in ONE query (no accounts are created).
+
+    With ``request`` the result is memoised on it, so the header chip and the page share it.
+    """
+    if request is not None and hasattr(request, "_wallet_summary"):
+        return request._wallet_summary
+    summary = WalletSummary()
+    if user is not None and user.is_authenticated:
+        rows = LedgerAccount.objects.filter(
+            owner=user, kind__in=[Kind.CLIENT_WALLET, Kind.CLIENT_HOLDS, Kind.READER_EARNINGS]
+        ).values_list("kind", "balance", "currency")
+        for kind, balance, currency in rows:
+            summary.currency = currency
+            if kind == Kind.CLIENT_WALLET:
+                summary.balance += balance
+            elif kind == Kind.CLIENT_HOLDS:
+                summary.reserved += balance
+            else:
+                summary.earnings += balance
+                summary.has_earnings_account = True
+    if request is not None:
+        request._wallet_summary = summary
+    return summary
+
+
+def history_entries(user, *, category="", date_from=None, date_to=None):
+    """The user's own wallet (and earnings) entries, newest first, with their transfers.
+
+    Holds accounts are left out: reserving moves money wallet -> holds, and the wallet side
+    already tells that story ("Reserved for ...").
+    """
+    entries = (
+        Entry.objects.filter(
+            account__owner=user, account__kind__in=[Kind.CLIENT_WALLET, Kind.READER_EARNINGS]
+        )
+        .select_related("transfer", "account")
+        .order_by("-created_at", "-id")
+    )
+    if category in HISTORY_CATEGORIES:
+        entries = entries.filter(transfer__kind__in=HISTORY_CATEGORIES[category][1])
+    tz = timezone.get_current_timezone()
+    if date_from:
+        entries = entries.filter(created_at__gte=datetime.combine(date_from, time.min, tz))
+    if date_to:
+        end = datetime.combine(date_to + timedelta(days=1), time.min, tz)
+        entries = entries.filter(created_at__lt=end)
+    return entries
+
+
+def pending_holds(user):
+    return Hold.objects.filter(wallet__owner=user, status=Hold.Status.PENDING).order_by(
+        "expires_at", "created_at"
+    )
+
+
+def user_transfer(user, public_id):
+    """A transfer that touched one of ``user``'s accounts, or None (never someone else's)."""
+    return (
+        Transfer.objects.filter(public_id=public_id, entries__account__owner=user)
+        .distinct()
+        .first()
+    )
+
+
+def spending_limit_of(user):
+    return SpendingLimit.objects.filter(user=user).first()
+
+
+# Explaining a line ------------------------------------------------------------------------------
+
+
+@dataclass
+class HistoryLine:
+    entry: Entry
+    title: str
+    detail: str = ""
+    icon: str = "coin"
+    tags: list = field(default_factory=list)
+
+    @property
+    def amount(self):
+        return self.entry.amount
+
+    @property
+    def is_earnings(self):
+        return self.entry.account.kind == Kind.READER_EARNINGS
+
+
+def _card(metadata):
+    brand = metadata.get("card_brand") or metadata.get("brand") or ""
+    last4 = metadata.get("card_last4") or metadata.get("last4") or ""
+    if not last4:
+        return ""
+    return f"{brand.replace('_', ' ').title() or 'Card'} •{last4}"
+
+
+def _minutes(metadata):
+    minutes = metadata.get("minutes")
+    if minutes in (None, ""):
+        return ""
+    try:
+        minutes = int(minutes)
+    except (TypeError, ValueError):
+        return ""
+    return f"{minutes} min"
+
+
+def explain(entry):
+    """A line a person can read: "Reading with Luna, 12 min", "Top-up, Visa •4242", ..."""
+    transfer = entry.transfer
+    meta = transfer.metadata or {}
+    desc = transfer.description
+    kind = transfer.kind
+    reader = meta.get("reader_name") or ""
+    client = meta.get("client_name") or ""
+    earnings = entry.account.kind == Kind.READER_EARNINGS
+
+    if kind == TransferKind.TOP_UP:
+        card = _card(meta)
+        return HistoryLine(entry, "Top-up", card or desc, icon="plus")
+    if kind in (TransferKind.READING, TransferKind.MESSAGE):
+        noun = "Message reading" if kind == TransferKind.MESSAGE else "Reading"
+        if earnings:
+            title = f"{noun} with {client}" if client else f"Earnings from a {noun.lower()}"
+        else:
+            title = f"{noun} with {reader}" if reader else (desc or noun)
+        parts = [p for p in (_minutes(meta), meta.get("channel", "").title()) if p]
+        return HistoryLine(entry, title, ", ".join(parts) or desc, icon="moon")
+    if kind == TransferKind.HOLD:
+        what = desc or "a booking"
+        return HistoryLine(entry, f"Reserved for {what[0].lower()}{what[1:]}", "", icon="lock")
+    if kind == TransferKind.HOLD_VOID:
+        return HistoryLine(entry, "Reserved funds released", desc, icon="unlock")
+    if kind == TransferKind.HOLD_POST:
+        if earnings:
+            return HistoryLine(entry, desc or "Earnings", "From reserved funds", icon="moon")
+        return HistoryLine(entry, "Unused reserved funds returned", desc, icon="unlock")
+    if kind == TransferKind.CREDIT:
+        reason = meta.get("reason", "")
+        if earnings:
+            return HistoryLine(entry, "Satisfaction credit given to a client", reason, icon="heart")
+        return HistoryLine(entry, desc or "Credit", reason, icon="heart")
+    if kind in (TransferKind.REFUND, TransferKind.REVERSAL, TransferKind.DISPUTE):
+        label = transfer.get_kind_display()
+        return HistoryLine(entry, desc or label, meta.get("reason", ""), icon="undo")
+    if kind == TransferKind.PAYOUT:
+        return HistoryLine(entry, "Payout to your bank", desc, icon="bank")
+    if kind in (TransferKind.PURCHASE, TransferKind.GIFT):
+        return HistoryLine(entry, desc or transfer.get_kind_display(), "", icon="bag")
+    return HistoryLine(entry, desc or transfer.get_kind_display(), "")
+
+
+def history_lines(entries):
+    return [explain(entry) for entry in entries]
