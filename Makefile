@@ -22,7 +22,7 @@ test: $(VENV)/.installed-dev
 test-gates:
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	DJANGO_SETTINGS_MODULE=soulseer.settings.test $(PY) manage.py makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=soulseer.settings.dev $(PY) manage.py makemigrations --check --dry-run
 	DJANGO_SETTINGS_MODULE=soulseer.settings.production \
 	DJANGO_SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(64))')" \
 	ALLOWED_HOSTS=soulseer.example DATABASE_URL="$$DATABASE_URL" REDIS_URL="$$REDIS_URL" \

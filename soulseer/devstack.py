@@ -57,7 +57,17 @@ LOCAL_STRIPE_SECRET_KEY = "sk_test_" + "localstripe" * 3
 LOCAL_STRIPE_PUBLISHABLE_KEY = "pk_test_" + "localstripe" * 3
 LOCAL_STRIPE_WEBHOOK_SECRET = "whsec_" + "localstripe" * 3
 SETTINGS_MODULE = "soulseer.settings.dev"
-APP_DIRS = ("soulseer", "home", "accounts", "readers", "readings", "wallet", "shop", "community")
+APP_DIRS = (
+    "soulseer",
+    "home",
+    "accounts",
+    "readers",
+    "readings",
+    "wallet",
+    "shop",
+    "community",
+    "search",
+)
 
 PR_SET_PDEATHSIG = 1
 STOP_TIMEOUT = 10.0
