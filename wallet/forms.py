@@ -73,3 +73,160 @@ class SatisfactionCreditForm(forms.Form):
             dollars, rest = divmod(self.remaining, 100)
             raise forms.ValidationError(f"At most ${dollars:,}.{rest:02d} can still be credited.")
         return cents
+
+
+# Top-ups, auto-reload and payouts (owner: Stripe flows) -----------------------------------------
+
+
+def _dollars_to_cents_field(label, **kwargs):
+    return forms.DecimalField(
+        label=label,
+        decimal_places=2,
+        max_digits=9,
+        error_messages={
+            "invalid": "Enter an amount in dollars, like 25 or 25.50.",
+            "max_decimal_places": "Use at most two digits after the point (whole cents).",
+        },
+        widget=forms.NumberInput(
+            attrs={"step": "0.01", "min": "0", "inputmode": "decimal", "class": "form-input"}
+        ),
+        **kwargs,
+    )
+
+
+def _amount_in_cents(value, *, minimum, maximum, noun="amount"):
+    """Dollars (Decimal) → whole cents within bounds, or a ValidationError with a clear message."""
+    from .payments import format_cents
+
+    if value is None:
+        raise forms.ValidationError(f"Enter an {noun}.")
+    if value <= 0:
+        raise forms.ValidationError("Amounts must be greater than zero.")
+    cents = value * 100
+    if cents != cents.to_integral_value():
+        raise forms.ValidationError("Use whole cents (at most two digits after the point).")
+    cents = int(cents)
+    if minimum is not None and cents < minimum:
+        raise forms.ValidationError(f"The smallest {noun} is {format_cents(minimum)}.")
+    if maximum is not None and cents > maximum:
+        raise forms.ValidationError(f"The largest {noun} is {format_cents(maximum)}.")
+    return cents
+
+
+class TopUpForm(forms.Form):
+    """Preset or custom amount, a saved card (the page saves a new card first with Stripe.js)."""
+
+    CUSTOM = "custom"
+
+    amount = forms.ChoiceField(label="Amount", widget=forms.RadioSelect)
+    custom_amount = _dollars_to_cents_field("Other amount (USD)", required=False)
+    currency = forms.CharField(widget=forms.HiddenInput, initial="usd", required=False)
+    payment_method = forms.CharField(
+        widget=forms.HiddenInput,
+        required=True,
+        error_messages={"required": "Choose a saved card or add a new one."},
+    )
+
+    def __init__(self, *args, cards=(), presets=(), bounds=(500, 50000), **kwargs):
+        super().__init__(*args, **kwargs)
+        from .payments import format_cents
+
+        self.bounds = bounds
+        self.card_ids = {card["id"] for card in cards}
+        self.fields["amount"].choices = [(str(p), format_cents(p)) for p in presets] + [
+            (self.CUSTOM, "Other")
+        ]
+        self.fields[
+            "custom_amount"
+        ].help_text = f"Between {format_cents(bounds[0])} and {format_cents(bounds[1])}."
+        if not self.is_bound and presets:
+            self.initial.setdefault("amount", str(presets[1] if len(presets) > 1 else presets[0]))
+            if cards:
+                self.initial.setdefault("payment_method", cards[0]["id"])
+
+    def clean_currency(self):
+        currency = (self.cleaned_data.get("currency") or "usd").strip().lower()
+        if currency != "usd":
+            raise forms.ValidationError("Top-ups are in US dollars (USD) only.")
+        return currency
+
+    def clean_payment_method(self):
+        value = self.cleaned_data["payment_method"]
+        if value not in self.card_ids:
+            raise forms.ValidationError("Choose one of your saved cards.")
+        return value
+
+    def clean(self):
+        data = super().clean()
+        choice = data.get("amount")
+        low, high = self.bounds
+        try:
+            if choice == self.CUSTOM:
+                if "custom_amount" in self.errors:
+                    return data
+                data["amount_cents"] = _amount_in_cents(
+                    data.get("custom_amount"), minimum=low, maximum=high, noun="top-up"
+                )
+            elif choice:
+                data["amount_cents"] = _amount_in_cents(
+                    Decimal(choice) / 100, minimum=low, maximum=high, noun="top-up"
+                )
+        except forms.ValidationError as error:
+            self.add_error("custom_amount" if choice == self.CUSTOM else "amount", error)
+        return data
+
+
+class AutoReloadForm(forms.Form):
+    enabled = forms.BooleanField(label="Turn on auto-reload", required=False)
+    threshold = _dollars_to_cents_field("When my balance drops under")
+    amount = _dollars_to_cents_field("Add this amount")
+    payment_method = forms.ChoiceField(label="Charge this card")
+    daily_limit = forms.IntegerField(
+        label="At most this many reloads a day",
+        min_value=1,
+        widget=forms.NumberInput(attrs={"class": "form-input", "inputmode": "numeric"}),
+    )
+
+    def __init__(self, *args, cards=(), bounds=(500, 50000), max_per_day=5, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.bounds = bounds
+        self.fields["payment_method"].choices = [
+            (card["id"], f"{card['brand']} ending {card['last4']} (exp {card['exp']})")
+            for card in cards
+        ]
+        self.fields["daily_limit"].max_value = max_per_day
+        self.fields["daily_limit"].validators.append(
+            forms.IntegerField(max_value=max_per_day).validators[-1]
+        )
+        self.fields["enabled"].widget.attrs["class"] = (
+            "mt-1 h-5 w-5 rounded border-slate-300 text-accent-600 focus:ring-accent-500"
+        )
+
+    def clean_threshold(self):
+        return _amount_in_cents(
+            self.cleaned_data.get("threshold"), minimum=100, maximum=self.bounds[1], noun="balance"
+        )
+
+    def clean_amount(self):
+        low, high = self.bounds
+        return _amount_in_cents(
+            self.cleaned_data.get("amount"), minimum=low, maximum=high, noun="top-up"
+        )
+
+
+class PayoutForm(forms.Form):
+    amount = _dollars_to_cents_field("Amount to pay out")
+    request_id = forms.UUIDField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, minimum=2500, available=0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.minimum = minimum
+        self.available = available
+
+    def clean_amount(self):
+        return _amount_in_cents(
+            self.cleaned_data.get("amount"),
+            minimum=self.minimum,
+            maximum=None,
+            noun="payout",
+        )

@@ -192,7 +192,25 @@ def transfer(
         raise
     result = Transfer.objects.get(pk=transfer_id)
     result.replayed = False
+    _run_post_transfer_hooks(result, normalised, _accounts)
     return result
+
+
+# Code outside the ledger reacts to money movements here without the ledger importing it; each
+# hook gets (transfer, debited client wallets) and runs inside the caller's transaction, so it
+# must defer real work with transaction.on_commit (e.g. wallet.payments.on_wallet_debited).
+post_transfer_hooks = []
+
+
+def _run_post_transfer_hooks(result, normalised, accounts):
+    debited = [
+        accounts[pk]
+        for pk, amount in normalised
+        if amount < 0 and accounts[pk].kind == Kind.CLIENT_WALLET
+    ]
+    if debited:
+        for hook in post_transfer_hooks:
+            hook(result, debited)
 
 
 def _json(value):

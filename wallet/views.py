@@ -1,19 +1,26 @@
 """Wallet views. Thin: selectors read, services write; every query is scoped to request.user."""
 
+import json
+import uuid
+
+from django.conf import settings as django_settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404
-from django.shortcuts import redirect, render
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 
-from . import selectors, services
+from accounts.decorators import role_required
+from accounts.ratelimit import rate_limit
+
+from . import payments, payouts, selectors, services
 from .errors import WalletError
-from .forms import HistoryFilterForm, SpendingLimitForm
-from .models import LedgerAccount
+from .forms import AutoReloadForm, HistoryFilterForm, PayoutForm, SpendingLimitForm, TopUpForm
+from .models import AutoReload, LedgerAccount, PayoutRequest, TopUp
 
 # Overview, history and spending limits (owner: wallet pages) ------------------------------------
 
@@ -167,3 +174,286 @@ def transfer_detail(request, public_id):
             "summary": selectors.wallet_summary(request.user, request),
         },
     )
+
+
+# Top-ups, saved cards, auto-reload and payouts (owner: Stripe flows) ----------------------------
+# Money arrives only through the verified webhook; these views start payments and show progress.
+
+
+def _per_user(prefix):
+    return lambda request: f"{prefix}:{request.user.pk}"
+
+
+def _json_limited(request):
+    return JsonResponse(
+        {"error": "Too many attempts. Please wait a few minutes and try again."}, status=429
+    )
+
+
+def _page_limited(request):
+    messages.error(request, "Too many top-up attempts. Please wait a few minutes and try again.")
+    return redirect("wallet:topup")
+
+
+def _balance_of(user):
+    account = LedgerAccount.objects.filter(
+        owner=user, kind=LedgerAccount.Kind.CLIENT_WALLET, currency=services.ledger_currency()
+    ).first()
+    return account.balance if account else 0
+
+
+def _cards(user):
+    return [payments.card_summary(card) for card in payments.saved_cards(user)]
+
+
+def _stripe_context():
+    return {
+        "stripe_js_url": django_settings.STRIPE_JS_URL,
+        "stripe_publishable_key": django_settings.STRIPE_PUBLISHABLE_KEY,
+    }
+
+
+def _topup_form(user, cards, data=None):
+    return TopUpForm(
+        data,
+        cards=cards,
+        presets=django_settings.WALLET_TOPUP_PRESETS_CENTS,
+        bounds=payments.top_up_bounds(),
+    )
+
+
+@login_required
+@rate_limit(key=_per_user("wallet-topup"), limit=10, window_seconds=600, on_limited=_page_limited)
+def topup(request):
+    """Choose an amount and a card (or add one with Stripe.js), then charge it."""
+    cards = _cards(request.user)
+    form = _topup_form(request.user, cards, request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                top_up = payments.start_top_up(
+                    request.user,
+                    form.cleaned_data["amount_cents"],
+                    form.cleaned_data["payment_method"],
+                )
+            except WalletError as error:
+                form.add_error(None, str(error))
+                status = 400
+            else:
+                return redirect("wallet:topup_status", public_id=top_up.public_id)
+        else:
+            status = 400
+    low, high = payments.top_up_bounds()
+    context = {
+        "form": form,
+        "cards": cards,
+        "balance": _balance_of(request.user),
+        "min_cents": low,
+        "max_cents": high,
+        "recent_top_ups": TopUp.objects.filter(user=request.user)[:5],
+        "auto_reload": AutoReload.objects.filter(user=request.user).first(),
+        **_stripe_context(),
+    }
+    return render(request, "wallet/topup.html", context, status=status)
+
+
+@login_required
+def topup_status(request, public_id):
+    """The top-up's progress; the HTMX panel polls until the webhook has credited the wallet."""
+    top_up = get_object_or_404(TopUp, public_id=public_id, user=request.user)
+    context = {
+        "top_up": top_up,
+        "balance": _balance_of(request.user),
+        "client_secret": payments.client_secret_for(top_up),
+        **_stripe_context(),
+    }
+    if getattr(request, "htmx", False):
+        return render(request, "wallet/topup_status_panel.html", context)
+    return render(request, "wallet/topup_status.html", context)
+
+
+@login_required
+@require_POST
+@rate_limit(
+    key=_per_user("wallet-card-setup"), limit=10, window_seconds=600, on_limited=_json_limited
+)
+def card_setup(request):
+    """Start saving a card: a SetupIntent whose client secret the browser confirms."""
+    try:
+        setup = payments.start_card_setup(request.user)
+    except WalletError as error:
+        return JsonResponse({"error": str(error)}, status=503)
+    return JsonResponse({"client_secret": setup["client_secret"]})
+
+
+@login_required
+@require_POST
+def card_save(request):
+    """Mirror the card a confirmed SetupIntent collected; answers with its id for the form."""
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:
+        body = {}
+    try:
+        card = payments.save_card_from_setup(request.user, body.get("setup_intent"))
+    except PermissionError as error:
+        raise Http404("No such card setup.") from error
+    except WalletError as error:
+        return JsonResponse({"error": str(error)}, status=400)
+    return JsonResponse({"payment_method": card.id, "card": payments.card_summary(card)})
+
+
+@login_required
+def cards(request):
+    context = {
+        "cards": _cards(request.user),
+        "auto_reload": AutoReload.objects.filter(user=request.user).first(),
+        **_stripe_context(),
+    }
+    return render(request, "wallet/cards.html", context)
+
+
+@login_required
+@require_POST
+def card_remove(request, payment_method_id):
+    card = get_object_or_404(payments.saved_cards(request.user), id=payment_method_id)
+    try:
+        payments.remove_card(request.user, card)
+    except WalletError as error:
+        messages.error(request, str(error))
+    else:
+        summary = payments.card_summary(card)
+        messages.success(request, f"{summary['brand']} ending {summary['last4']} was removed.")
+    return redirect("wallet:cards")
+
+
+@login_required
+def autoreload(request):
+    cards_ = _cards(request.user)
+    setting = AutoReload.objects.filter(user=request.user).first()
+    form_kwargs = {
+        "cards": cards_,
+        "bounds": payments.top_up_bounds(),
+        "max_per_day": django_settings.WALLET_AUTO_RELOAD_MAX_PER_DAY,
+    }
+    status = 200
+    if request.method == "POST":
+        form = AutoReloadForm(request.POST, **form_kwargs)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                payments.configure_auto_reload(
+                    request.user,
+                    enabled=data["enabled"],
+                    threshold=data["threshold"],
+                    amount=data["amount"],
+                    payment_method_id=data["payment_method"],
+                    daily_limit=data["daily_limit"],
+                )
+            except WalletError as error:
+                form.add_error(None, str(error))
+                status = 400
+            else:
+                messages.success(
+                    request,
+                    "Auto-reload is on." if data["enabled"] else "Auto-reload is off.",
+                )
+                return redirect("wallet:autoreload")
+        else:
+            status = 400
+    else:
+        initial = {"threshold": "5.00", "amount": "25.00", "daily_limit": 2}
+        if setting:
+            initial = {
+                "enabled": setting.enabled,
+                "threshold": f"{setting.threshold / 100:.2f}",
+                "amount": f"{setting.amount / 100:.2f}",
+                "payment_method": setting.payment_method_id,
+                "daily_limit": setting.daily_limit,
+            }
+        form = AutoReloadForm(initial=initial, **form_kwargs)
+    context = {"form": form, "cards": cards_, "setting": setting}
+    return render(request, "wallet/autoreload.html", context, status=status)
+
+
+@role_required("reader")
+@rate_limit(key=_per_user("wallet-payout"), limit=10, window_seconds=3600)
+def payout(request):
+    """A reader's payout account status, a payout request form and recent payouts."""
+    account = payouts.account_of(request.user)
+    earnings = services.earnings_of(request.user)
+    minimum = payouts.payout_minimum()
+    status = 200
+    if request.method == "POST":
+        form = PayoutForm(request.POST, minimum=minimum, available=earnings.balance)
+        if form.is_valid():
+            try:
+                result = payouts.request_payout(
+                    request.user,
+                    form.cleaned_data["amount"],
+                    request_id=form.cleaned_data["request_id"],
+                )
+            except WalletError as error:
+                form.add_error(None, str(error))
+                status = 400
+            else:
+                if result.status == PayoutRequest.Status.PAID:
+                    messages.success(request, "Your payout is on its way to your bank.")
+                elif result.status == PayoutRequest.Status.FAILED:
+                    messages.error(request, f"The payout failed: {result.failure_message}")
+                else:
+                    messages.info(request, result.failure_message or "Your payout is queued.")
+                return redirect("wallet:payout")
+        else:
+            status = 400
+    else:
+        form = PayoutForm(
+            initial={"request_id": uuid.uuid4()}, minimum=minimum, available=earnings.balance
+        )
+    earnings.refresh_from_db()
+    context = {
+        "account": account,
+        "form": form,
+        "available": earnings.balance,
+        "minimum": minimum,
+        "payouts": PayoutRequest.objects.filter(user=request.user)[:20],
+    }
+    return render(request, "wallet/payout.html", context, status=status)
+
+
+@role_required("reader")
+@require_POST
+def payout_onboard(request):
+    try:
+        url = payouts.start_onboarding(
+            request.user,
+            refresh_url=request.build_absolute_uri(reverse("wallet:payout_onboard_refresh")),
+            return_url=request.build_absolute_uri(reverse("wallet:payout_return")),
+        )
+    except WalletError as error:
+        messages.error(request, str(error))
+        return redirect("wallet:payout")
+    return redirect(url)
+
+
+@role_required("reader")
+def payout_return(request):
+    """Stripe sends the reader back here after onboarding: mirror the account's status."""
+    try:
+        account = payouts.refresh_account(request.user)
+    except WalletError as error:
+        messages.error(request, str(error))
+    else:
+        if account and account.ready:
+            messages.success(request, "Your payout account is ready.")
+        elif account:
+            messages.info(request, "Stripe still needs a few details before you can be paid.")
+    return redirect("wallet:payout")
+
+
+@role_required("reader")
+def payout_onboard_refresh(request):
+    """An expired onboarding link: show the payouts page with the button to get a fresh one."""
+    messages.info(request, "That setup link expired. Continue setting up payouts below.")
+    return redirect("wallet:payout")
