@@ -491,7 +491,9 @@ def set_spending_limits(user, *, daily=None, weekly=None, monthly=None):
             target=limit,
             applied=applied,
             delayed=delayed,
-            effective_at=limit.pending_effective_at,
+            effective_at=(
+                limit.pending_effective_at.isoformat() if limit.pending_effective_at else None
+            ),
         )
     limit.applied_now = applied
     limit.delayed = delayed

@@ -29,3 +29,23 @@ def spend(user, amount, *, key=None):
         idempotency_key=key or f"test-spend:{uuid.uuid4()}",
         kind=Transfer.Kind.PURCHASE,
     )
+
+
+def pay_reading(client, reader, amount, *, reader_amount=None, minutes=10, key=None):
+    """Charge ``client`` for a reading with ``reader``: the reader earns ``reader_amount``
+    (default 70 %), the platform keeps the rest."""
+    reader_amount = amount * 7 // 10 if reader_amount is None else reader_amount
+    return services.transfer(
+        [
+            services.Leg(services.wallet_of(client), -amount),
+            services.Leg(services.earnings_of(reader), reader_amount),
+            services.Leg(
+                services.platform_account(LedgerAccount.Kind.PLATFORM_REVENUE),
+                amount - reader_amount,
+            ),
+        ],
+        idempotency_key=key or f"test-reading:{uuid.uuid4()}",
+        kind=Transfer.Kind.READING,
+        description=f"Reading with {reader.public_name}",
+        metadata={"reader_name": reader.public_name, "minutes": minutes, "channel": "chat"},
+    )
