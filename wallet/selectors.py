@@ -161,8 +161,8 @@ def explain(entry):
     earnings = entry.account.kind == Kind.READER_EARNINGS
 
     if kind == TransferKind.TOP_UP:
-        card = _card(meta)
-        return HistoryLine(entry, "Top-up", card or desc, icon="plus")
+        title = "Top-up (auto-reload)" if meta.get("source") == "auto_reload" else "Top-up"
+        return HistoryLine(entry, title, _card(meta) or desc, icon="plus")
     if kind in (TransferKind.READING, TransferKind.MESSAGE):
         noun = "Message reading" if kind == TransferKind.MESSAGE else "Reading"
         if earnings:
@@ -195,5 +195,46 @@ def explain(entry):
     return HistoryLine(entry, desc or transfer.get_kind_display(), "")
 
 
+def _top_up_details(entries):
+    """Card and source of the top-ups among ``entries``, in two queries for the whole page:
+    {transfer_id: {"card_brand", "card_last4", "source"}}."""
+    from .models import TopUp
+
+    ids = {
+        e.transfer_id
+        for e in entries
+        if e.transfer.kind == TransferKind.TOP_UP and not _card(e.transfer.metadata or {})
+    }
+    if not ids:
+        return {}
+    top_ups = list(
+        TopUp.objects.filter(credit_transfer_id__in=ids).values_list(
+            "credit_transfer_id", "payment_method_id", "source"
+        )
+    )
+    cards = {}
+    method_ids = {pm for _t, pm, _s in top_ups if pm}
+    if method_ids:
+        from djstripe.models import PaymentMethod
+
+        for method in PaymentMethod.objects.filter(id__in=method_ids).only("id", "stripe_data"):
+            card = (method.stripe_data or {}).get("card") or {}
+            cards[method.id] = {
+                "card_brand": card.get("brand", ""),
+                "card_last4": card.get("last4"),
+            }
+    return {
+        transfer_id: {**cards.get(pm, {}), "source": source} for transfer_id, pm, source in top_ups
+    }
+
+
 def history_lines(entries):
-    return [explain(entry) for entry in entries]
+    entries = list(entries)
+    top_ups = _top_up_details(entries)
+    lines = []
+    for entry in entries:
+        extra = top_ups.get(entry.transfer_id)
+        if extra:
+            entry.transfer.metadata = {**extra, **(entry.transfer.metadata or {})}
+        lines.append(explain(entry))
+    return lines

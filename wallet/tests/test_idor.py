@@ -63,6 +63,55 @@ def _optional(name, *args):
         return None
 
 
+def test_another_clients_top_up_status_is_not_found(client, victim, intruder):
+    from wallet.models import TopUp
+
+    top_up = TopUp.objects.create(user=victim[0], amount=2_000, payment_method_id="pm_victim")
+    url = _optional("wallet:topup_status", top_up.public_id)
+    if url is None:
+        pytest.skip("no top-up status page")
+    assert client.get(url).status_code == 404
+    assert client.get(url, HTTP_HX_REQUEST="true").status_code == 404
+
+
+def test_cards_of_other_people_cannot_be_removed_or_listed(client, victim, intruder):
+    remove = _optional("wallet:card_remove", "pm_victim")
+    if remove is None:
+        pytest.skip("no saved cards")
+    assert client.post(remove).status_code == 404
+    cards = _optional("wallet:cards")
+    body = client.get(cards).content.decode()
+    assert "pm_victim" not in body
+
+
+def test_clients_cannot_open_payouts_and_readers_see_only_their_own(client, victim, intruder):
+    from wallet.models import PayoutAccount, PayoutRequest
+
+    url = _optional("wallet:payout")
+    if url is None:
+        pytest.skip("no payouts page")
+    assert client.get(url).status_code == 403
+    # A reader's payout shows only to that reader.
+    _user, reading, _hold = victim
+    earner = reading.entries.get(account__kind="reader_earnings").account.owner
+    ledger = services.transfer(
+        [
+            services.Leg(services.earnings_of(earner), -500),
+            services.Leg(services.platform_account("stripe_clearing"), 500),
+        ],
+        idempotency_key="idor:payout",
+        kind="payout",
+    )
+    account = PayoutAccount.objects.create(user=earner, stripe_account_id="acct_victim")
+    PayoutRequest.objects.create(
+        user=earner, account=account, amount=500, ledger_transfer=ledger, stripe_transfer_id="tr_v"
+    )
+    other_reader = UserFactory(reader=True)
+    client.force_login(other_reader)
+    body = client.get(url).content.decode()
+    assert "acct_victim" not in body and "tr_v" not in body and "$5.00" not in body
+
+
 def test_limits_cannot_be_changed_for_someone_else(client, victim, intruder):
     user, _reading, _reservation = victim
     services.set_spending_limits(user, daily=500)

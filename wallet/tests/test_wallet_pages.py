@@ -130,6 +130,16 @@ def test_the_page_costs_a_bounded_number_of_queries(
         assert client.get(WALLET).status_code == 200
 
 
+def test_auto_reload_top_ups_say_so(client, shopper):
+    from wallet.models import TopUp
+
+    credit = top_up(shopper, 1_500, last4="")
+    TopUp.objects.create(
+        user=shopper, amount=1_500, source=TopUp.Source.AUTO_RELOAD, credit_transfer=credit
+    )
+    assert "Top-up (auto-reload)" in client.get(WALLET).content.decode()
+
+
 def test_a_receipt_page_explains_one_transaction(client, shopper):
     topup = top_up(shopper, 2_500, brand="mastercard", last4="4444")
     response = client.get(reverse("wallet:transfer_detail", args=[topup.public_id]))
@@ -189,5 +199,5 @@ def test_the_header_chip_is_one_query_and_absent_for_visitors(client, django_ass
     template = Template("{% load wallet_tags %}{% wallet_chip %}{% wallet_chip 'mobile' %}")
     with django_assert_num_queries(1):
         html = template.render(Context({"request": request}))
-    assert html.count("data-testid=\"wallet-chip\"") == 2 and "$1.00" in html
+    assert html.count('data-testid="wallet-chip"') == 2 and "$1.00" in html
     assert 'data-testid="wallet-chip"' not in client.get(reverse("accounts:login")).content.decode()
