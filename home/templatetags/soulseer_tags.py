@@ -200,6 +200,7 @@ def alert_class(message):
 
 
 PAGE_KIND_LABELS = {
+    "homepage": "Home",
     "readerpage": "Reader",
     "readerindexpage": "Readers",
     "helppage": "Help article",
@@ -214,3 +215,17 @@ def page_kind(page):
     """A short, human label for a page's type in search results ("Reader", "Help article")."""
     model_name = getattr(getattr(page, "_meta", None), "model_name", "")
     return PAGE_KIND_LABELS.get(model_name, "Page")
+
+
+@register.filter
+def topics_in_order(topics):
+    """Help-centre topics as (label, articles) pairs in the order HelpPage.Topic declares them.
+
+    The page groups articles by topic label; readers expect "Getting started" first, not A-Z.
+    """
+    from home.models import HelpPage
+
+    order = {label: index for index, (_value, label) in enumerate(HelpPage.Topic.choices)}
+    return sorted(
+        (topics or {}).items(), key=lambda item: (order.get(item[0], len(order)), item[0])
+    )

@@ -15,6 +15,7 @@ from home.templatetags.soulseer_tags import (
     page_kind,
     per_minute,
     rating_display,
+    topics_in_order,
 )
 
 
@@ -163,3 +164,9 @@ def test_reader_json_ld_describes_prices_and_rating_and_cannot_break_out_of_scri
     assert payload["aggregateRating"]["ratingValue"] == "4.7"
     assert payload["provider"]["knowsAbout"] == ["Tarot"]
     assert payload["provider"]["name"] == "Luna </script><b>"
+
+
+def test_topics_in_order_puts_getting_started_first():
+    topics = {"Readings": ["r"], "Account and privacy": ["a"], "Getting started": ["g"]}
+    labels = [label for label, _articles in topics_in_order(topics)]
+    assert labels == ["Getting started", "Readings", "Account and privacy"]
