@@ -1,0 +1,215 @@
+import io
+
+import pytest
+from django.core.management import call_command
+from PIL import Image as PILImage
+from wagtail.images import get_image_model
+from wagtail.models import Page, PageLogEntry, ReferenceIndex, Revision, Site
+
+from accounts.models import User
+from home import demo_content, demo_images
+from home.models import HelpIndexPage, HelpPage, HomePage, StandardPage
+from readers.models import ReaderIndexPage, ReaderPage, Specialty
+from shop.models import ProductPage, ShopIndexPage
+
+pytestmark = pytest.mark.django_db
+
+
+def tiny_jpeg(*args, **kwargs):
+    buffer = io.BytesIO()
+    PILImage.new("RGB", (8, 8), (30, 27, 75)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def fast_images(monkeypatch):
+    """Swap the Pillow artwork for an 8x8 JPEG where the pictures themselves are not the point."""
+    for name in ("reader_portrait", "hero_image", "motif_image"):
+        monkeypatch.setattr(demo_images, name, tiny_jpeg)
+
+
+def load(**kwargs):
+    out = io.StringIO()
+    call_command("load_demo_content", stdout=out, **kwargs)
+    return out.getvalue()
+
+
+def content_counts():
+    return {
+        "pages": Page.objects.count(),
+        "revisions": Revision.objects.count(),
+        "images": get_image_model().objects.count(),
+        "users": User.objects.count(),
+        "specialties": Specialty.objects.count(),
+        "sites": Site.objects.count(),
+        "log entries": PageLogEntry.objects.count(),
+    }
+
+
+def test_demo_content_builds_a_published_site_at_the_default_site_root(fast_images):
+    output = load()
+
+    assert HomePage.objects.count() == 1
+    assert ReaderIndexPage.objects.count() == 1
+    assert ReaderPage.objects.live().count() == 12
+    assert HelpIndexPage.objects.count() == 1
+    assert HelpPage.objects.live().count() >= 8
+    assert ShopIndexPage.objects.count() == 1
+    assert ProductPage.objects.live().count() == 10
+    assert set(StandardPage.objects.live().values_list("slug", flat=True)) >= {
+        "about",
+        "terms",
+        "privacy",
+    }
+    assert Specialty.objects.count() >= 10
+    assert "Created" in output
+
+    site = Site.objects.get(is_default_site=True)
+    home = HomePage.objects.get()
+    assert site.root_page_id == home.pk
+    assert home.depth == 2
+    assert not Page.objects.filter(title__startswith="Welcome to your new Wagtail site").exists()
+    assert home.hero_image is not None
+    assert home.hero_cta_page.specific_class is ReaderIndexPage
+    blocks = {block.block_type: block.value for block in home.body}
+    assert len(blocks["featured_readers"]["readers"]) == 6
+    assert len(blocks["promos"]["promos"]) == 3
+    assert all(promo["link_page"] for promo in blocks["promos"]["promos"])
+
+    pages = Page.objects.filter(depth__gte=2)
+    assert pages.count() >= 1 + 1 + 12 + 1 + 8 + 1 + 10 + 3
+    assert not pages.filter(live=False).exists()
+    assert not pages.filter(latest_revision__isnull=True).exists()
+    assert not pages.filter(first_published_at__isnull=True).exists()
+
+
+def test_each_demo_reader_has_a_photo_and_a_reader_account(fast_images):
+    load()
+
+    readers = ReaderPage.objects.select_related("user", "photo").prefetch_related("specialties")
+    assert len({reader.display_name for reader in readers}) == 12
+    for reader in readers:
+        assert reader.photo is not None
+        assert reader.photo.collection.name == "Readers"
+        assert reader.user is not None
+        assert reader.user.role == User.Role.READER
+        assert reader.user.username == reader.slug
+        assert not reader.user.has_usable_password()
+        assert reader.owner == reader.user
+        assert reader.specialties.exists()
+        assert len({reader.chat_rate_cents, reader.voice_rate_cents, reader.video_rate_cents}) == 3
+        assert 0 < reader.rating_average <= 5
+        assert reader.rating_count > 0
+    presences = set(readers.values_list("presence", flat=True))
+    assert presences == {"online", "busy", "offline"}
+
+
+def test_running_demo_content_twice_changes_nothing(fast_images):
+    load()
+    before = content_counts()
+
+    output = load()
+
+    assert content_counts() == before
+    assert "already present" in output
+
+
+def test_demo_content_fills_in_a_partly_loaded_site_without_duplicates(fast_images):
+    load()
+    ReaderPage.objects.get(slug="jasper-cole").delete()
+    ProductPage.objects.get(slug="amethyst-cluster").delete()
+
+    output = load()
+
+    assert ReaderPage.objects.count() == 12
+    assert ProductPage.objects.count() == 10
+    assert User.objects.filter(username="jasper-cole").count() == 1
+    assert ReaderPage.objects.get(slug="jasper-cole").user.username == "jasper-cole"
+    assert "1 readers" in output
+    assert "1 products" in output
+
+
+def test_demo_pages_are_served_at_their_canonical_urls(fast_images, rf, client):
+    load()
+
+    expected = {
+        "/": HomePage,
+        "/about/": StandardPage,
+        "/terms/": StandardPage,
+        "/privacy/": StandardPage,
+        "/help/": HelpIndexPage,
+        "/help/billing-per-minute/": HelpPage,
+        "/readers/": ReaderIndexPage,
+        "/readers/aurora-vale/": ReaderPage,
+        "/shop/": ShopIndexPage,
+        "/shop/midnight-tarot-deck/": ProductPage,
+    }
+    for url, page_class in expected.items():
+        request = rf.get(url)
+        page, args, kwargs = Site.find_for_request(request).root_page.specific.route(
+            request, [part for part in url.split("/") if part]
+        )
+        assert isinstance(page.specific, page_class), url
+        assert page.url == url
+
+    for page in Page.objects.filter(depth__gte=2):
+        response = client.get(page.url)
+        assert response.status_code == 200, page.url
+    response = client.get("/readers/aurora-vale/")
+    assert "Aurora Vale" in response.content.decode()
+
+
+def test_demo_content_is_in_the_search_and_reference_indexes(fast_images):
+    load()
+
+    results = list(Page.objects.live().search("mediumship grief"))
+    assert ReaderPage.objects.get(slug="sofia-marquez").page_ptr in results
+    assert list(ProductPage.objects.search("pendulum")) == [
+        ProductPage.objects.get(slug="crystal-pendulum-with-chart")
+    ]
+
+    home = HomePage.objects.get()
+    reader = ReaderPage.objects.get(slug="aurora-vale")
+    assert ReferenceIndex.get_references_to(home.hero_image).filter(object_id=str(home.pk)).exists()
+    assert ReferenceIndex.get_references_to(reader.photo).filter(object_id=str(reader.pk)).exists()
+    # The home body links to the featured reader pages.
+    assert ReferenceIndex.get_references_to(reader).filter(object_id=str(home.pk)).exists()
+
+
+def test_demo_photos_are_800px_jpegs_in_storage(media_root):
+    """The real artwork, not the fast stand-in: one run with Pillow drawing everything."""
+    load()
+
+    photo = ReaderPage.objects.get(slug="sofia-marquez").photo
+    assert (photo.width, photo.height) == (800, 800)
+    with photo.open_file() as f:
+        picture = PILImage.open(f)
+        assert picture.format == "JPEG"
+    assert (media_root / photo.file.name).exists()
+    assert photo.file_hash
+
+
+def test_reader_portraits_are_deterministic_and_distinct():
+    first = demo_images.reader_portrait("aurora-vale", size=200)
+
+    assert demo_images.reader_portrait("aurora-vale", size=200) == first
+    assert demo_images.reader_portrait("jasper-cole", size=200) != first
+
+
+def test_demo_content_data_has_unique_slugs():
+    reader_slugs = [reader["slug"] for reader in demo_content.READERS]
+    product_slugs = [product["slug"] for product in demo_content.PRODUCTS]
+    help_slugs = [page["slug"] for page in demo_content.HELP_PAGES]
+    assert len(set(reader_slugs)) == len(reader_slugs) == 12
+    assert len(set(product_slugs)) == len(product_slugs) == 10
+    assert len(set(help_slugs)) == len(help_slugs) >= 8
+    specialty_slugs = {slug for _, slug in demo_content.SPECIALTIES}
+    for reader in demo_content.READERS:
+        assert set(reader["specialties"]) <= specialty_slugs
+    assert set(demo_content.FEATURED_READER_SLUGS) <= set(reader_slugs)
