@@ -120,6 +120,11 @@ def stripe_settings(localstripe_server, settings):
 def local_stripe(stripe_settings, live_server, transactional_db):
     """localstripe with dj-stripe seeded and webhooks delivered to the live test server."""
     stripe_settings.SITE_URL = live_server.url
+    # Each test starts with an empty Stripe, as its database starts empty.
+    urllib.request.urlopen(
+        urllib.request.Request(f"{stripe_settings.STRIPE_API_HOST}/_config/data", method="DELETE"),
+        timeout=10,
+    ).read()
     call_command("setup_local_stripe", site_url=live_server.url, stdout=io.StringIO())
     server = LocalStripe(stripe_settings.STRIPE_API_HOST, live_server.url)
     yield server
