@@ -147,7 +147,8 @@ class TopUpForm(forms.Form):
     def clean_currency(self):
         currency = (self.cleaned_data.get("currency") or "usd").strip().lower()
         if currency != "usd":
-            raise forms.ValidationError("Top-ups are in US dollars (USD) only.")
+            # A hidden field: the message goes to the top of the form, where it is shown.
+            self.add_error(None, "Top-ups are in US dollars (USD) only.")
         return currency
 
     def clean_payment_method(self):

@@ -9,7 +9,7 @@ from djstripe.models import Event
 from accounts.tests.factories import UserFactory
 from wallet import payments, services
 from wallet.models import LedgerAccount, TopUp, Transfer
-from wallet.tests.conftest import wait_until
+from wallet.tests.conftest import NOWHERE, wait_until
 from wallet.tests.stripe_helpers import save_card
 
 Kind = LedgerAccount.Kind
