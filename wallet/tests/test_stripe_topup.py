@@ -111,6 +111,7 @@ def test_other_currencies_are_refused(db):
 
 
 def test_unreachable_stripe_gives_a_clear_error_and_leaves_no_half_state(local_stripe, monkeypatch):
+    local_stripe.deliver_webhooks_to(NOWHERE)  # handlers in this process would fail too
     client = UserFactory()
     card = save_card(client)
     monkeypatch.setattr("stripe.api_base", "http://127.0.0.1:9")
