@@ -16,7 +16,7 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from PIL import Image as PILImage
 from wagtail.images import get_image_model
-from wagtail.models import Page, Site
+from wagtail.models import Collection, Locale, Page, Site
 
 from accounts.models import User
 from home.models import HelpIndexPage, HelpPage, HomePage, StandardPage
@@ -47,7 +47,12 @@ def make_image(title):
 
 @pytest.fixture
 def home():
-    root = Page.get_first_root_node()
+    # A transactional test elsewhere can flush the reused test database, taking the tree root
+    # and default locale that migrations created with it; recreate them when missing.
+    Locale.objects.get_or_create(language_code="en")
+    if Collection.get_first_root_node() is None:
+        Collection.add_root(name="Root")
+    root = Page.get_first_root_node() or Page.add_root(instance=Page(title="Root", slug="root"))
     page = root.add_child(instance=HomePage(title="Home", slug="home-test", hero_title="Clarity"))
     Site.objects.all().delete()
     Site.objects.create(hostname="testserver", port=80, root_page=page, is_default_site=True)
