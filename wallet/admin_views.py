@@ -58,6 +58,6 @@ def satisfaction_credit(request, transfer_id):
             "summary": summary,
             "form": form,
             "inspect_url": inspect_url,
-            "reader_share": services.satisfaction_credit_reader_share(),
+            "reader_share_percent": int(services.satisfaction_credit_reader_share() * 100),
         },
     )

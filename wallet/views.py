@@ -47,11 +47,18 @@ def _limits_context(user, form=None):
         ).first()
         if wallet is not None:
             spent = services.spending_in_windows(wallet.pk, now=now)
-    for period, label in (
-        ("daily", "Today"),
-        ("weekly", "Last 7 days"),
-        ("monthly", "Last 30 days"),
-    ):
+    pending_summary = []
+    periods = (
+        ("daily", "Last 24 hours", "per day"),
+        ("weekly", "Last 7 days", "per 7 days"),
+        ("monthly", "Last 30 days", "per 30 days"),
+    )
+    for period, label, per in periods:
+        if period in pending:
+            value = pending[period]
+            pending_summary.append(
+                f"no limit {per}" if value is None else f"{services._format_cents(value)} {per}"
+            )
         cap = in_force[period]
         used = spent.get(period, 0)
         usage.append(
@@ -76,6 +83,7 @@ def _limits_context(user, form=None):
         "limit_usage": usage,
         "has_limits": any(row["limit"] is not None for row in usage),
         "pending_limits": bool(pending),
+        "pending_summary": pending_summary,
         "pending_effective_at": limit.pending_effective_at if pending else None,
         "increase_delay_hours": int(
             services.spending_limit_increase_delay().total_seconds() // 3600
