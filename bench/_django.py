@@ -1,0 +1,80 @@
+"""Shared set-up for benchmarks: Django settings, the database URL, and running pgbench beside us."""
+
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "soulseer.settings.dev")
+
+
+def setup():
+    import django
+
+    django.setup()
+
+
+def pg_connection_args():
+    """pgbench/psql arguments for the server DATABASE_URL points at (TCP or a socket folder)."""
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    args = ["-U", db.get("USER") or "postgres"]
+    if db.get("HOST"):
+        args += ["-h", unquote(db["HOST"])]
+    if db.get("PORT"):
+        args += ["-p", str(db["PORT"])]
+    return args
+
+
+def pgbench_tps(clients, seconds, scale=4):
+    """TPS of pgbench's built-in tpcb-like script on a scratch database on the same server."""
+    from django.conf import settings
+
+    base = pg_connection_args()
+    name = "soulseer_pgbench_scratch"
+    env = dict(os.environ)
+    password = settings.DATABASES["default"].get("PASSWORD")
+    if password:
+        env["PGPASSWORD"] = password
+    subprocess.run(["dropdb", *base, "--if-exists", name], check=True, env=env)
+    subprocess.run(["createdb", *base, name], check=True, env=env)
+    try:
+        subprocess.run(
+            ["pgbench", *base, "-i", "-q", "-s", str(scale), name],
+            check=True,
+            env=env,
+            capture_output=True,
+        )
+        out = subprocess.run(
+            ["pgbench", *base, "-b", "tpcb-like", "-c", str(clients), "-j", str(clients),
+             "-T", str(seconds), "-n", name],
+            check=True,
+            env=env,
+            capture_output=True,
+            text=True,
+        ).stdout
+        match = re.search(r"tps = ([\d.]+)", out)
+        return float(match.group(1)) if match else float("nan")
+    finally:
+        subprocess.run(["dropdb", *base, "--if-exists", name], check=False, env=env)
+
+
+def describe_database():
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    host = unquote(db.get("HOST") or "local socket")
+    return f"{db['NAME']} on {host}"
+
+
+def scratch_dir():
+    return Path(tempfile.mkdtemp(prefix="soulseer-bench-"))
+
+
+__all__ = ["setup", "pgbench_tps", "describe_database", "scratch_dir", "urlparse"]
