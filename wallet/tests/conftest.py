@@ -22,6 +22,7 @@ import stripe
 from django.core.management import call_command
 
 from soulseer import devstack
+from soulseer.testing.playwright import *  # noqa: F401,F403 - browser_page, Chromium launch args
 
 ROOT = Path(__file__).resolve().parents[2]
 WEBHOOK_NAME = "djstripe"  # the name setup_local_stripe registers under
@@ -117,8 +118,12 @@ def stripe_settings(localstripe_server, settings):
 
 
 @pytest.fixture
-def local_stripe(stripe_settings, live_server, transactional_db):
-    """localstripe with dj-stripe seeded and webhooks delivered to the live test server."""
+def local_stripe(stripe_settings, live_server, django_db_serialized_rollback, transactional_db):
+    """localstripe with dj-stripe seeded and webhooks delivered to the live test server.
+
+    Transactional (the live server thread must see committed rows), with serialised rollback so
+    the rows migrations create (Wagtail's root page and site) come back for later tests.
+    """
     stripe_settings.SITE_URL = live_server.url
     # Each test starts with an empty Stripe, as its database starts empty.
     urllib.request.urlopen(

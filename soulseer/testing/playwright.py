@@ -1,0 +1,67 @@
+"""Shared Playwright fixtures for browser tests (Debian's Chromium, no network).
+
+Use from any app's ``tests/conftest.py``::
+
+    from soulseer.testing.playwright import *  # noqa: F401,F403
+
+then mark tests ``@pytest.mark.browser`` and use ``browser_page`` (a Playwright ``page`` with
+Django's async-safety check relaxed for that test only) and ``log_in(page, live_server, user)``.
+See /work/shared/notes/browser-and-websocket-tests.md for why each setting is here.
+"""
+
+import os
+import shutil
+
+import pytest
+
+from accounts.tests.factories import DEFAULT_PASSWORD
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+NO_NETWORK = "MAP * ~NOTFOUND , EXCLUDE localhost , EXCLUDE 127.0.0.1"
+
+__all__ = [
+    "browser_type_launch_args",
+    "django_allow_async_unsafe",
+    "browser_page",
+    "log_in",
+    "CHROMIUM",
+]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """pytest-playwright's launch options plus Debian's Chromium and no outbound look-ups."""
+    args = list(browser_type_launch_args.get("args", []))
+    args.append(f"--host-resolver-rules={NO_NETWORK}")
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": args}
+
+
+@pytest.fixture(scope="session")
+def django_allow_async_unsafe():
+    """Playwright's sync API keeps an event loop running for the rest of the session, and Django
+    refuses ORM calls under one unless told. Switched on at the first browser test and left on:
+    browser tests run last (root conftest), so no other test runs with it (process-wide it would
+    hide real async bugs in Channels tests)."""
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture
+def browser_page(django_allow_async_unsafe, django_db_setup, page):
+    """A Playwright page for a ``@pytest.mark.browser`` test (request it before DB fixtures)."""
+    page.set_default_timeout(15_000)
+    return page
+
+
+def log_in(page, live_server, user, password=DEFAULT_PASSWORD):
+    """Log ``user`` in through the real login form."""
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state()
