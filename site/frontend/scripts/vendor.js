@@ -10,6 +10,8 @@ const copies = [
   ["node_modules/htmx.org/dist/htmx.min.js", "vendor/htmx.min.js"],
   ["node_modules/htmx.org/LICENSE", "vendor/htmx.LICENSE.txt"],
   ["node_modules/@fontsource/fraunces/LICENSE", "fonts/fraunces.LICENSE.txt"],
+  // Agora Web SDK (voice/video readings): the self-contained UMD build, exposes window.AgoraRTC.
+  ["node_modules/agora-rtc-sdk-ng/AgoraRTC_N-production.js", "vendor/agora-rtc-sdk-ng.min.js"],
 ];
 for (const weight of ["400", "600"]) {
   for (const style of ["normal", "italic"]) {
