@@ -1,12 +1,29 @@
+"""The readings engine: live sessions, the minutes they were billed for, reader request stats
+and the "call me when free" queue.
+
+Time is database time everywhere (``now()``/``clock_timestamp()`` in SQL), never the web or
+worker clock. The state machine lives in ``readings.services`` (``TRANSITIONS``); billing in
+``readings.billing``.
+"""
+
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
 
+OPEN_STATES = ("requested", "accepted", "active", "paused")
+LIVE_STATES = ("accepted", "active", "paused")
+
 
 class ReadingSession(models.Model):
-    """A live reading between a client and a reader, billed per minute (first cut;
-    the readings engine completes the state machine and billing)."""
+    """A live reading between a client and a reader, billed per minute.
+
+    Billing bookkeeping: ``billed_minutes`` counts the minutes already accounted for (free and
+    paid, indices ``0 .. billed_minutes-1``); ``next_minute_at`` is the database time at which
+    minute ``billed_minutes`` starts (``started_at + paused_total + billed_minutes * 60 s``), so
+    the sweeper finds due sessions with one indexed range scan.
+    """
 
     class Channel(models.TextChoices):
         CHAT = "chat", "Chat"
@@ -23,6 +40,14 @@ class ReadingSession(models.Model):
         CANCELLED = "cancelled", "Cancelled"
         EXPIRED = "expired", "Expired"
 
+    class EndReason(models.TextChoices):
+        CLIENT = "client", "Ended by the client"
+        READER = "reader", "Ended by the reader"
+        INSUFFICIENT_FUNDS = "insufficient_funds", "Wallet balance ran out"
+        SPENDING_LIMIT = "spending_limit", "Spending limit reached"
+        DISCONNECTED = "disconnected", "Connection lost for too long"
+        STAFF = "staff", "Ended by staff"
+
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     client = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="readings_as_client"
@@ -30,17 +55,35 @@ class ReadingSession(models.Model):
     reader = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="readings_as_reader"
     )
+    reader_page = models.ForeignKey(
+        "readers.ReaderPage",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reading_sessions",
+    )
     channel = models.CharField(max_length=8, choices=Channel.choices)
     state = models.CharField(
         max_length=12, choices=State.choices, default=State.REQUESTED, db_index=True
     )
     rate_cents = models.PositiveIntegerField()
+    # Captured at request time so a settings change never re-prices a running reading.
+    reader_share_percent = models.PositiveSmallIntegerField(default=70)
     free_minutes = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    paused_at = models.DateTimeField(null=True, blank=True)
+    paused_total = models.DurationField(default=timedelta(0))
+    next_minute_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=20, choices=EndReason.choices, blank=True)
     billed_minutes = models.PositiveIntegerField(default=0)
+    paid_minutes = models.PositiveIntegerField(default=0)
     total_cents = models.PositiveIntegerField(default=0)
+    reader_earned_cents = models.PositiveIntegerField(default=0)
+    low_balance_notified = models.BooleanField(default=False)
 
     class Meta:
         constraints = [
@@ -48,7 +91,134 @@ class ReadingSession(models.Model):
                 condition=~models.Q(client=models.F("reader")), name="readings_not_self"
             ),
             models.CheckConstraint(condition=models.Q(rate_cents__gt=0), name="readings_rate_pos"),
+            models.CheckConstraint(
+                condition=models.Q(reader_share_percent__lte=100),
+                name="readings_share_le_100",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(paid_minutes__lte=models.F("billed_minutes")),
+                name="readings_paid_within_billed",
+            ),
+            # A client has at most one open reading: two requests at once create one session.
+            models.UniqueConstraint(
+                fields=["client"],
+                condition=models.Q(state__in=OPEN_STATES),
+                name="readings_one_open_per_client",
+            ),
+            # A reader serves at most one reading at a time.
+            models.UniqueConstraint(
+                fields=["reader"],
+                condition=models.Q(state__in=LIVE_STATES),
+                name="readings_one_live_per_reader",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_minute_at"],
+                condition=models.Q(state="active"),
+                name="readings_active_due_idx",
+            ),
+            models.Index(fields=["client", "reader", "state"], name="readings_pair_idx"),
         ]
 
     def __str__(self):
         return f"{self.get_channel_display()} reading {self.public_id}"
+
+    @property
+    def is_open(self):
+        return self.state in OPEN_STATES
+
+    @property
+    def group_name(self):
+        """The Channels group every party of this reading listens to."""
+        return f"reading_{self.public_id}"
+
+
+class BilledMinute(models.Model):
+    """One minute of a reading, accounted for exactly once (UNIQUE session, minute_index).
+
+    Free intro minutes have ``amount_cents == 0`` and no transfer; paid minutes point to their
+    wallet transfer (idempotency key ``reading:<session id>:minute:<minute_index>``).
+    """
+
+    session = models.ForeignKey(ReadingSession, on_delete=models.PROTECT, related_name="minutes")
+    minute_index = models.PositiveIntegerField()
+    amount_cents = models.PositiveIntegerField()
+    reader_cents = models.PositiveIntegerField(default=0)
+    transfer = models.OneToOneField(
+        "wallet.Transfer", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    billed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "minute_index"], name="readings_minute_once"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(reader_cents__lte=models.F("amount_cents")),
+                name="readings_minute_split_within_amount",
+            ),
+        ]
+
+    def __str__(self):
+        return f"minute {self.minute_index} of {self.session_id}"
+
+
+class ReaderRequestStats(models.Model):
+    """Per-reader counters about reading requests (missed = expired unanswered)."""
+
+    reader = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reading_request_stats"
+    )
+    missed_requests = models.PositiveIntegerField(default=0)
+    last_missed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "reader request stats"
+
+    def __str__(self):
+        return f"{self.reader}: {self.missed_requests} missed"
+
+
+class QueueEntry(models.Model):
+    """A client waiting for a busy reader ("call me when free"). When the reader is free the
+    first waiting entry is *offered* (the client has ``READING_QUEUE_OFFER_SECONDS`` to start);
+    an offer that runs out moves on to the next in line."""
+
+    class State(models.TextChoices):
+        WAITING = "waiting", "Waiting"
+        OFFERED = "offered", "Offered"
+        TAKEN = "taken", "Taken"
+        LAPSED = "lapsed", "Offer lapsed"
+        LEFT = "left", "Left the queue"
+
+    client = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reading_queue_entries"
+    )
+    reader = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reading_queue"
+    )
+    state = models.CharField(max_length=8, choices=State.choices, default=State.WAITING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    offered_at = models.DateTimeField(null=True, blank=True)
+    offer_expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "reader"],
+                condition=models.Q(state__in=["waiting", "offered"]),
+                name="readings_queue_once_per_pair",
+            ),
+            # One offer out at a time per reader.
+            models.UniqueConstraint(
+                fields=["reader"],
+                condition=models.Q(state="offered"),
+                name="readings_queue_one_offer",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.client} waiting for {self.reader} ({self.state})"

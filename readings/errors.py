@@ -1,0 +1,51 @@
+"""Errors the readings services raise; each message is safe to show to the person who caused it."""
+
+
+class ReadingError(Exception):
+    """Base class: the request was refused and nothing changed."""
+
+    default_message = "That is not possible right now."
+
+    def __init__(self, message=None):
+        super().__init__(message or self.default_message)
+
+
+class IllegalTransition(ReadingError):
+    def __init__(self, from_state=None, to_state=None, message=None):
+        self.from_state, self.to_state = from_state, to_state
+        super().__init__(message or f"A reading that is {from_state} cannot become {to_state}.")
+
+    def __reduce__(self):
+        return (type(self), (self.from_state, self.to_state, str(self)))
+
+
+class ReaderUnavailable(ReadingError):
+    default_message = "This reader is not available for a reading right now."
+
+
+class CannotReadYourself(ReadingError):
+    default_message = "You cannot start a reading with yourself."
+
+
+class AlreadyInReading(ReadingError):
+    default_message = "You already have a reading open. Finish or cancel it first."
+
+
+class InsufficientBalance(ReadingError):
+    default_message = "Your wallet balance is too low to start this reading. Please top up."
+
+
+class SpendingLimitWouldBlock(ReadingError):
+    default_message = "This reading would go over your spending limit."
+
+
+class NotAParty(ReadingError):
+    default_message = "You are not part of this reading."
+
+
+class InvalidChannel(ReadingError):
+    default_message = "Choose chat, voice or video."
+
+
+class QueueError(ReadingError):
+    default_message = "You cannot join this reader's queue right now."

@@ -1,0 +1,221 @@
+"""Reader presence (online / busy / offline) and the "call me when free" queue.
+
+Presence is stored on ``ReaderPage.presence`` with a queryset ``.update()`` (no page revision,
+no ``save()`` of the page). Readers choose online or offline; ``busy`` follows their readings:
+accepting a request makes them busy, the end of that reading makes them online again (unless
+they went offline meanwhile). When a reader becomes free, the first client waiting in their queue
+gets an ``offer`` event and ``READING_QUEUE_OFFER_SECONDS`` (default 60) to start the reading;
+during the offer the reader is reserved for that client; a lapsed offer moves to the next client.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from home.audit import record_event
+
+from . import events
+from .errors import CannotReadYourself, QueueError
+from .models import LIVE_STATES, QueueEntry, ReadingSession
+
+
+def _presence():
+    from readers.models import ReaderPage
+
+    return ReaderPage.Presence
+
+
+def _pages():
+    from readers.models import ReaderPage
+
+    return ReaderPage.objects
+
+
+def offer_seconds():
+    return int(getattr(settings, "READING_QUEUE_OFFER_SECONDS", 60))
+
+
+def presence_of(reader_user):
+    return _pages().filter(user=reader_user).values_list("presence", flat=True).first()
+
+
+def set_presence(reader_user, state):
+    """The reader sets themselves online or offline (``busy`` is accepted too). Going online
+    while in a live reading stores ``busy``. Becoming free offers the slot to the queue."""
+    presence = _presence()
+    if state not in presence.values:
+        raise ValueError(f"unknown presence {state!r}")
+    with transaction.atomic():
+        in_reading = ReadingSession.objects.filter(
+            reader=reader_user, state__in=LIVE_STATES
+        ).exists()
+        if state == presence.ONLINE and in_reading:
+            state = presence.BUSY
+        _pages().filter(user=reader_user).update(presence=state)
+        record_event("readings.presence_changed", actor=reader_user, target=None, presence=state)
+        if state == presence.ONLINE:
+            offer_next(reader_user.pk)
+    return state
+
+
+def mark_busy(reader_id):
+    """A reading of this reader was accepted (inside that transaction)."""
+    presence = _presence()
+    _pages().filter(user_id=reader_id).exclude(presence=presence.OFFLINE).update(
+        presence=presence.BUSY
+    )
+
+
+def mark_free(reader_id):
+    """A live reading of this reader is over (inside that transaction): busy -> online, and the
+    first client in the queue gets the offer."""
+    presence = _presence()
+    if ReadingSession.objects.filter(reader_id=reader_id, state__in=LIVE_STATES).exists():
+        return
+    updated = (
+        _pages().filter(user_id=reader_id, presence=presence.BUSY).update(presence=presence.ONLINE)
+    )
+    if updated:
+        offer_next(reader_id)
+
+
+# Queue ------------------------------------------------------------------------------------------
+
+
+def join_queue(client, reader_page):
+    """Wait for a busy reader. Returns the ``QueueEntry`` (the existing one when already
+    waiting). Refuses yourself and readers who are online (request directly) or offline."""
+    reader_id = reader_page.user_id
+    if reader_id is None:
+        raise QueueError("This reader cannot take readings.")
+    if reader_id == client.pk:
+        raise CannotReadYourself()
+    current = presence_of(reader_page.user)
+    if current == _presence().OFFLINE:
+        raise QueueError("This reader is offline; the queue is only for busy readers.")
+    existing = QueueEntry.objects.filter(
+        client=client, reader_id=reader_id, state__in=["waiting", "offered"]
+    ).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            entry = QueueEntry.objects.create(client=client, reader_id=reader_id)
+            record_event("readings.queue_joined", actor=client, target=entry, reader_id=reader_id)
+            if current == _presence().ONLINE:
+                offer_next(reader_id)
+    except IntegrityError:
+        return QueueEntry.objects.get(
+            client=client, reader_id=reader_id, state__in=["waiting", "offered"]
+        )
+    entry.refresh_from_db()
+    return entry
+
+
+def leave_queue(client, reader_page):
+    with transaction.atomic():
+        entry = (
+            QueueEntry.objects.select_for_update()
+            .filter(client=client, reader_id=reader_page.user_id, state__in=["waiting", "offered"])
+            .first()
+        )
+        if entry is None:
+            return None
+        was_offered = entry.state == QueueEntry.State.OFFERED
+        entry.state = QueueEntry.State.LEFT
+        entry.save(update_fields=["state"])
+        if was_offered:
+            offer_next(entry.reader_id)
+    return entry
+
+
+def position_in_queue(client, reader_user):
+    entry = QueueEntry.objects.filter(
+        client=client, reader=reader_user, state__in=["waiting", "offered"]
+    ).first()
+    if entry is None:
+        return None
+    return (
+        QueueEntry.objects.filter(
+            reader=reader_user, state__in=["waiting", "offered"], created_at__lt=entry.created_at
+        ).count()
+        + 1
+    )
+
+
+def offer_next(reader_id):
+    """Offer the free reader to the first waiting client (one offer at a time)."""
+    from .services import db_now
+
+    presence = _presence()
+    with transaction.atomic():
+        if not _pages().filter(user_id=reader_id, presence=presence.ONLINE).exists():
+            return None
+        if QueueEntry.objects.filter(reader_id=reader_id, state=QueueEntry.State.OFFERED).exists():
+            return None
+        entry = (
+            QueueEntry.objects.select_for_update(skip_locked=True)
+            .filter(reader_id=reader_id, state=QueueEntry.State.WAITING)
+            .order_by("created_at", "id")
+            .first()
+        )
+        if entry is None:
+            return None
+        now = db_now()
+        entry.state = QueueEntry.State.OFFERED
+        entry.offered_at = now
+        entry.offer_expires_at = now + timedelta(seconds=offer_seconds())
+        try:
+            with transaction.atomic():
+                entry.save(update_fields=["state", "offered_at", "offer_expires_at"])
+        except IntegrityError:
+            return None  # another transaction made the offer first
+        events.notify_many(
+            [
+                (
+                    events.queue_group_for(entry.client_id),
+                    {
+                        "type": "reading.event",
+                        "event": "offer",
+                        "session": "",
+                        "reader_id": reader_id,
+                        "expires_at": entry.offer_expires_at.isoformat(),
+                    },
+                )
+            ]
+        )
+    return entry
+
+
+def lapse_offers(limit=500):
+    """Sweeper: offers not taken in time lapse; the next client in line gets the offer."""
+    from .services import db_now
+
+    readers = set()
+    with transaction.atomic():
+        lapsed = list(
+            QueueEntry.objects.select_for_update(skip_locked=True).filter(
+                state=QueueEntry.State.OFFERED, offer_expires_at__lte=db_now()
+            )[:limit]
+        )
+        for entry in lapsed:
+            entry.state = QueueEntry.State.LAPSED
+            entry.save(update_fields=["state"])
+            readers.add(entry.reader_id)
+    for reader_id in readers:
+        offer_next(reader_id)
+    return len(lapsed)
+
+
+__all__ = [
+    "set_presence",
+    "presence_of",
+    "mark_busy",
+    "mark_free",
+    "join_queue",
+    "leave_queue",
+    "position_in_queue",
+    "offer_next",
+    "lapse_offers",
+]
