@@ -222,3 +222,50 @@ class QueueEntry(models.Model):
 
     def __str__(self):
         return f"{self.client} waiting for {self.reader} ({self.state})"
+
+
+# Transport: chat transcript and reader notes (owned by the reading-room transport) -------------
+
+
+class ChatMessage(models.Model):
+    """One chat message of a reading; together they are the transcript both sides can read
+    and download afterwards. Written only by ``readings.chat.post_message``."""
+
+    session = models.ForeignKey(ReadingSession, on_delete=models.CASCADE, related_name="messages")
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reading_messages"
+    )
+    body = models.TextField(max_length=2000)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["sent_at", "id"]
+        indexes = [models.Index(fields=["session", "sent_at"], name="readings_chat_session_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(body=""), name="readings_chat_body_not_empty"
+            )
+        ]
+
+    def __str__(self):
+        return f"message {self.pk} in {self.session_id}"
+
+
+class ReaderNote(models.Model):
+    """A reader's private note about one client, kept across their readings together. Only that
+    reader ever sees it."""
+
+    reader = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reader_notes"
+    )
+    client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    body = models.TextField(blank=True, max_length=5000)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["reader", "client"], name="readings_note_per_pair")
+        ]
+
+    def __str__(self):
+        return f"note by {self.reader_id} about {self.client_id}"
