@@ -7,7 +7,7 @@ Three rules keep a reading's media private and bounded:
   a channel name without the server's key.
 - Tokens carry the publisher role (both sides speak and show video), bound to one uid per side.
 - A token expires when the session can no longer run: the time the client's balance pays for (plus
-  the intro minutes and the reconnect grace), capped by ``READINGS_MAX_SESSION_MINUTES``. After an
+  the intro minutes and the reconnect grace), capped by ``READING_MAX_SESSION_MINUTES``. After an
   in-session top-up the page asks for a fresh token (the SDK warns 30 s before expiry).
 
 Without ``AGORA_APP_ID`` voice and video are switched off and only chat is offered.
@@ -57,8 +57,8 @@ def session_seconds_left(session, balance_cents, *, now):
     if session.started_at:
         free_seconds = max(free_seconds - int(now - session.started_at.timestamp()), 0)
     paid_seconds = (balance_cents // session.rate_cents) * 60 if session.rate_cents else 0
-    grace = getattr(settings, "READINGS_RECONNECT_GRACE_SECONDS", 300)
-    cap = getattr(settings, "READINGS_MAX_SESSION_MINUTES", 240) * 60
+    grace = getattr(settings, "READING_RECONNECT_GRACE_SECONDS", 300)
+    cap = getattr(settings, "READING_MAX_SESSION_MINUTES", 240) * 60
     return max(MIN_TOKEN_SECONDS, min(free_seconds + paid_seconds + grace, cap))
 
 

@@ -30,8 +30,8 @@ NOW = 1_900_000_000
 def agora_settings(settings):
     settings.AGORA_APP_ID = APP_ID
     settings.AGORA_APP_CERTIFICATE = CERTIFICATE
-    settings.READINGS_RECONNECT_GRACE_SECONDS = 300
-    settings.READINGS_MAX_SESSION_MINUTES = 240
+    settings.READING_RECONNECT_GRACE_SECONDS = 300
+    settings.READING_MAX_SESSION_MINUTES = 240
     return settings
 
 
@@ -154,7 +154,7 @@ def test_expiry_is_capped_by_the_longest_session(agora_settings):
 
 
 def test_expiry_never_shorter_than_the_renewal_margin(agora_settings):
-    agora_settings.READINGS_RECONNECT_GRACE_SECONDS = 0
+    agora_settings.READING_RECONNECT_GRACE_SECONDS = 0
     credentials = agora.rtc_credentials(a_session(), CLIENT, balance_cents=0, now=NOW)
     assert credentials.expires_at == NOW + agora.MIN_TOKEN_SECONDS
 
