@@ -17,6 +17,8 @@ from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
+from wallet.selectors import wallet_summary
+
 from . import services
 from .forms import LoginForm, ProfileForm, SignUpForm
 from .models import User
@@ -138,4 +140,5 @@ def profile(request):
         else:
             messages.success(request, "Your profile was saved.")
             return redirect("accounts:profile")
-    return render(request, "accounts/profile.html", {"form": form})
+    wallet = wallet_summary(request.user, request)
+    return render(request, "accounts/profile.html", {"form": form, "wallet": wallet})
