@@ -1,0 +1,21 @@
+from django.urls import path
+
+from . import views
+
+app_name = "readings"
+
+urlpatterns = [
+    path("start/", views.start, name="start"),
+    path("desk/", views.reader_desk, name="reader_desk"),
+    path("desk/incoming/", views.reader_incoming, name="reader_incoming"),
+    path("desk/presence/", views.reader_presence, name="reader_presence"),
+    path("<uuid:public_id>/", views.session_page, name="session"),
+    path("<uuid:public_id>/status/", views.waiting_status, name="waiting_status"),
+    path("<uuid:public_id>/cancel/", views.cancel, name="cancel"),
+    path("<uuid:public_id>/accept/", views.accept, name="accept"),
+    path("<uuid:public_id>/decline/", views.decline, name="decline"),
+    path("<uuid:public_id>/end/", views.end, name="end"),
+    path("<uuid:public_id>/transcript.txt", views.transcript, name="transcript"),
+    path("<uuid:public_id>/media-token/", views.media_token, name="media_token"),
+    path("<uuid:public_id>/notes/", views.save_note, name="save_note"),
+]
