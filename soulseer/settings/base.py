@@ -181,7 +181,25 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE = {}
+CELERY_BEAT_SCHEDULE = {
+    # Readings: one set-based sweep bills every active session (no per-session tasks).
+    "readings-charge-due-minutes": {
+        "task": "readings.tasks.charge_due_minutes",
+        "schedule": 10.0,
+        "options": {"expires": 9},
+    },
+    "readings-sweep-timeouts": {
+        "task": "readings.tasks.sweep_reading_timeouts",
+        "schedule": 10.0,
+        "options": {"expires": 9},
+    },
+}
+
+# Readings engine.
+MIN_START_MINUTES = int(env("MIN_START_MINUTES", "1"))
+READING_REQUEST_TIMEOUT_SECONDS = int(env("READING_REQUEST_TIMEOUT_SECONDS", "60"))
+READING_RECONNECT_GRACE_SECONDS = int(env("READING_RECONNECT_GRACE_SECONDS", "300"))
+READING_QUEUE_OFFER_SECONDS = int(env("READING_QUEUE_OFFER_SECONDS", "60"))
 
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 

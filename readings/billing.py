@@ -1,0 +1,392 @@
+"""Per-minute billing of live readings, set-based.
+
+``charge_due_minutes()`` (Celery beat, every ~10 s) takes active sessions whose next minute has
+started by database time (``next_minute_at <= clock_timestamp()``, an indexed range scan) in
+batches locked ``FOR UPDATE SKIP LOCKED`` (two sweeps never bill the same session; a session
+being ended or paused is skipped and billed by that service instead) and, per batch, in one
+transaction:
+
+1. locks the client wallets, reader earnings and the platform account in id order and reads
+   their balances;
+2. works out, per session, the minutes due (possibly several after an outage), free or paid,
+   stopping at the first minute the wallet cannot pay;
+3. writes all paid minutes as wallet transfers in two statements (``wallet.transfer_many``; key
+   ``reading:<session id>:minute:<n>``, legs client -rate, reader +share, platform +remainder;
+   the platform account is updated once per batch by the statement-level trigger);
+4. records every minute in ``BilledMinute`` (UNIQUE session, minute_index: a second charge of
+   the same minute is impossible, it would roll the batch back) and advances the sessions;
+5. ends the sessions that could not pay (``insufficient_funds``) and queues the live events
+   (``billing_tick``, ``free_time_over``, ``low_balance``, ``ended``) for after commit.
+
+The billing rule (per started minute, prepaid) is written down in ``readings.services``.
+"""
+
+import logging
+import time
+
+from django.db import connection, transaction
+
+from wallet import services as wallet
+from wallet.errors import InsufficientFunds, SpendingLimitReached
+from wallet.models import LedgerAccount, SpendingLimit, Transfer
+
+from . import events
+from .models import ReadingSession
+
+logger = logging.getLogger(__name__)
+
+State = ReadingSession.State
+DEFAULT_BATCH_SIZE = 5000
+LOW_BALANCE_MINUTES = 2
+
+_SESSIONS_SQL = """
+    SELECT s.id, s.public_id, s.state, s.rate_cents, s.reader_share_percent, s.free_minutes,
+           s.billed_minutes, s.paid_minutes, s.total_cents, s.reader_earned_cents,
+           s.low_balance_notified, s.channel, s.client_id,
+           -- minutes started by %(at)s (or by the pause): floor(served / 60 s) + 1
+           GREATEST(FLOOR(EXTRACT(EPOCH FROM (
+               (CASE WHEN s.state = 'paused' THEN s.paused_at ELSE %(at)s END)
+               - s.started_at - s.paused_total)) / 60)::bigint + 1, 0) AS due,
+           w.id AS wallet_id, e.id AS earnings_id,
+           COALESCE(NULLIF(u.display_name, ''), u.username) AS reader_name
+    FROM readings_readingsession s
+    LEFT JOIN wallet_ledgeraccount w
+        ON w.owner_id = s.client_id AND w.kind = 'client_wallet' AND w.currency = %(currency)s
+    LEFT JOIN wallet_ledgeraccount e
+        ON e.owner_id = s.reader_id AND e.kind = 'reader_earnings' AND e.currency = %(currency)s
+    JOIN accounts_user u ON u.id = s.reader_id
+    WHERE s.id = ANY(%(ids)s) AND s.state IN ('active', 'paused') AND s.started_at IS NOT NULL
+    ORDER BY s.id
+"""
+
+
+def _db_now(cursor):
+    cursor.execute("SELECT clock_timestamp()")
+    return cursor.fetchone()[0]
+
+
+def charge_due_minutes(batch_size=DEFAULT_BATCH_SIZE, max_batches=None):
+    """Bill every minute that is due for every active session. Safe to run concurrently and
+    repeatedly (a second run finds nothing due). Returns a dict of counts."""
+    totals = {"sessions": 0, "minutes": 0, "paid_minutes": 0, "ended": 0, "batches": 0}
+    seen = set()
+    while max_batches is None or totals["batches"] < max_batches:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    """
+                    SELECT id FROM readings_readingsession
+                    WHERE state = 'active' AND next_minute_at <= clock_timestamp()
+                      AND NOT (id = ANY(%s))
+                    ORDER BY next_minute_at
+                    LIMIT %s
+                    FOR UPDATE SKIP LOCKED
+                    """,
+                    [list(seen), batch_size],
+                )
+                ids = [row[0] for row in cursor.fetchall()]
+                if not ids:
+                    break
+                at = _db_now(cursor)
+            seen.update(ids)
+            result = bill_sessions(ids, at)
+        totals["batches"] += 1
+        for key in ("sessions", "minutes", "paid_minutes", "ended"):
+            totals[key] += result[key]
+    return totals
+
+
+def bill_sessions(session_ids, at):
+    """Bill the minutes due by ``at`` for ``session_ids``, whose rows the caller holds locked
+    in the current transaction. Ends the sessions that cannot pay. Returns counts."""
+    from .services import EndReason, finish_locked
+
+    counts = {"sessions": 0, "minutes": 0, "paid_minutes": 0, "ended": 0}
+    if not session_ids:
+        return counts
+    platform = wallet.platform_account(LedgerAccount.Kind.PLATFORM_REVENUE)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _SESSIONS_SQL,
+            {"at": at, "ids": list(session_ids), "currency": wallet.ledger_currency()},
+        )
+        columns = [col.name for col in cursor.description]
+        rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    rows = [row for row in rows if row["due"] > row["billed_minutes"]]
+    if not rows:
+        return counts
+    _ensure_accounts(rows)
+    balances = wallet.lock_accounts_for_batch(
+        [row["wallet_id"] for row in rows] + [row["earnings_id"] for row in rows] + [platform.pk]
+    )
+    limited = _clients_with_limits({row["client_id"] for row in rows})
+
+    batch, minutes, updates, to_end, notices = [], [], [], {}, []
+    slow = []
+    for row in rows:
+        balance = balances.get(row["wallet_id"], 0)
+        plan, end_reason, balance = _plan(row, balance)
+        if row["client_id"] in limited:
+            slow.append((row, plan, end_reason))
+            continue
+        _stage(row, plan, end_reason, balance, platform.pk, batch, minutes, updates, to_end)
+    transfer_ids = wallet.transfer_many(batch, kind=Transfer.Kind.READING) if batch else {}
+    for row, plan, end_reason in slow:
+        balance, plan, end_reason = _post_one_by_one(row, plan, end_reason, platform)
+        for minute in plan:
+            if minute[1]:
+                transfer_ids[_key(row["id"], minute[0])] = minute[3]
+        _stage(row, plan, end_reason, balance, platform.pk, None, minutes, updates, to_end)
+
+    _insert_minutes(minutes, transfer_ids, at)
+    _update_sessions(updates)
+    for update in updates:
+        notices.extend(_notices(update))
+    events.notify_many(notices)
+    counts["sessions"] = len(updates)
+    counts["minutes"] = len(minutes)
+    counts["paid_minutes"] = sum(1 for m in minutes if m[2])
+    if to_end:
+        for locked in ReadingSession.objects.filter(pk__in=list(to_end)).order_by("pk"):
+            if locked.state in (State.ACTIVE, State.PAUSED):
+                finish_locked(locked, at, to_end[locked.pk] or EndReason.INSUFFICIENT_FUNDS)
+                counts["ended"] += 1
+    return counts
+
+
+def _key(session_id, minute_index):
+    return f"reading:{session_id}:minute:{minute_index}"
+
+
+def _plan(row, balance):
+    """The minutes to account for now: ``[(index, amount, reader_cents, transfer_id)]``, the
+    end reason when the next minute cannot be paid, and the balance left."""
+    plan = []
+    rate = row["rate_cents"]
+    for index in range(row["billed_minutes"], row["due"]):
+        if index < row["free_minutes"]:
+            plan.append((index, 0, 0, None))
+            continue
+        if balance < rate:
+            return plan, "insufficient_funds", balance
+        balance -= rate
+        plan.append((index, rate, rate * row["reader_share_percent"] // 100, None))
+    return plan, None, balance
+
+
+def _stage(row, plan, end_reason, balance, platform_id, batch, minutes, updates, to_end):
+    for index, amount, reader_cents, _transfer in plan:
+        minutes.append((row["id"], index, amount, reader_cents))
+        if amount and batch is not None:
+            legs = [(row["wallet_id"], -amount), (platform_id, amount - reader_cents)]
+            if reader_cents:
+                legs.append((row["earnings_id"], reader_cents))
+            legs = tuple((account, value) for account, value in legs if value)
+            batch.append(
+                wallet.BatchTransfer(
+                    idempotency_key=_key(row["id"], index),
+                    legs=legs,
+                    description=f"Reading with {row['reader_name']}"[:200],
+                    metadata={
+                        "reading": str(row["public_id"]),
+                        "minute": index,
+                        "minutes": 1,
+                        "channel": row["channel"],
+                        "reader_name": row["reader_name"],
+                    },
+                )
+            )
+    paid = [m for m in plan if m[1]]
+    rate = row["rate_cents"]
+    billed = row["billed_minutes"] + len(plan)
+    next_paid = billed >= row["free_minutes"]
+    minutes_left = balance // rate
+    low = next_paid and minutes_left < LOW_BALANCE_MINUTES and end_reason is None
+    updates.append(
+        {
+            "row": row,
+            "id": row["id"],
+            "billed": billed,
+            "paid": row["paid_minutes"] + len(paid),
+            "total": row["total_cents"] + sum(m[1] for m in paid),
+            "earned": row["reader_earned_cents"] + sum(m[2] for m in paid),
+            "low_flag": low,
+            "notify_low": low and not row["low_balance_notified"],
+            "free_over": any(m[0] == row["free_minutes"] for m in paid) and row["free_minutes"] > 0,
+            "balance": balance,
+            "minutes_left": minutes_left,
+            "plan": plan,
+        }
+    )
+    if end_reason:
+        to_end[row["id"]] = end_reason
+
+
+def _post_one_by_one(row, plan, end_reason, platform):
+    """Clients with a spending limit: each minute through ``transfer`` (which enforces it)."""
+    posted = []
+    currency = wallet.ledger_currency()
+    client_wallet = LedgerAccount(
+        pk=row["wallet_id"], kind="client_wallet", currency=currency, owner_id=row["client_id"]
+    )
+    earnings = LedgerAccount(pk=row["earnings_id"], kind="reader_earnings", currency=currency)
+    for index, amount, reader_cents, _transfer in plan:
+        if not amount:
+            posted.append((index, 0, 0, None))
+            continue
+        legs = [
+            wallet.Leg(client_wallet, -amount),
+            wallet.Leg(platform, amount - reader_cents),
+        ]
+        if reader_cents:
+            legs.append(wallet.Leg(earnings, reader_cents))
+        try:
+            result = wallet.transfer(
+                [leg for leg in legs if leg.amount],
+                idempotency_key=_key(row["id"], index),
+                kind=Transfer.Kind.READING,
+                description=f"Reading with {row['reader_name']}"[:200],
+                metadata={
+                    "reading": str(row["public_id"]),
+                    "minute": index,
+                    "minutes": 1,
+                    "channel": row["channel"],
+                    "reader_name": row["reader_name"],
+                },
+            )
+        except SpendingLimitReached:
+            end_reason = "spending_limit"
+            break
+        except InsufficientFunds:
+            end_reason = "insufficient_funds"
+            break
+        posted.append((index, amount, reader_cents, result.pk))
+    balance = LedgerAccount.objects.values_list("balance", flat=True).get(pk=row["wallet_id"])
+    return balance, posted, end_reason
+
+
+def _ensure_accounts(rows):
+    from accounts.models import User
+
+    for row in rows:
+        if row["wallet_id"] is None:
+            row["wallet_id"] = wallet.wallet_of(User(pk=row["client_id"])).pk
+        if row["earnings_id"] is None:
+            reader_id = ReadingSession.objects.values_list("reader_id", flat=True).get(pk=row["id"])
+            row["earnings_id"] = wallet.earnings_of(User(pk=reader_id)).pk
+
+
+def _clients_with_limits(client_ids):
+    from django.utils import timezone
+
+    now = timezone.now()
+    return {
+        limit.user_id
+        for limit in SpendingLimit.objects.filter(user_id__in=list(client_ids))
+        if any(cap is not None for cap in limit.limits_at(now).values())
+    }
+
+
+def _insert_minutes(minutes, transfer_ids, at):
+    if not minutes:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO readings_billedminute
+                (session_id, minute_index, amount_cents, reader_cents, transfer_id, billed_at)
+            SELECT s, i, a, r, t, %s
+            FROM unnest(%s::bigint[], %s::int[], %s::int[], %s::int[], %s::bigint[])
+                AS m(s, i, a, r, t)
+            """,
+            [
+                at,
+                [m[0] for m in minutes],
+                [m[1] for m in minutes],
+                [m[2] for m in minutes],
+                [m[3] for m in minutes],
+                [transfer_ids.get(_key(m[0], m[1])) if m[2] else None for m in minutes],
+            ],
+        )
+
+
+def _update_sessions(updates):
+    if not updates:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE readings_readingsession AS s
+            SET billed_minutes = u.billed, paid_minutes = u.paid, total_cents = u.total,
+                reader_earned_cents = u.earned, low_balance_notified = u.low,
+                next_minute_at = s.started_at + s.paused_total + u.billed * interval '1 minute'
+            FROM unnest(%s::bigint[], %s::int[], %s::int[], %s::bigint[], %s::bigint[],
+                        %s::boolean[]) AS u(id, billed, paid, total, earned, low)
+            WHERE s.id = u.id
+            """,
+            [
+                [u["id"] for u in updates],
+                [u["billed"] for u in updates],
+                [u["paid"] for u in updates],
+                [u["total"] for u in updates],
+                [u["earned"] for u in updates],
+                [u["low_flag"] for u in updates],
+            ],
+        )
+
+
+def _notices(update):
+    row = update["row"]
+    group = f"reading_{row['public_id']}"
+    out = []
+    if update["plan"]:
+        out.append(
+            (
+                group,
+                events.message(
+                    row["public_id"],
+                    "billing_tick",
+                    {
+                        "billed_minutes": update["billed"],
+                        "paid_minutes": update["paid"],
+                        "total_cents": update["total"],
+                        "balance_cents": update["balance"],
+                        "minutes_left": update["minutes_left"],
+                    },
+                ),
+            )
+        )
+    if update["free_over"]:
+        out.append(
+            (
+                group,
+                events.message(
+                    row["public_id"], "free_time_over", {"rate_cents": row["rate_cents"]}
+                ),
+            )
+        )
+    if update["notify_low"]:
+        out.append(
+            (
+                group,
+                events.message(
+                    row["public_id"],
+                    "low_balance",
+                    {"balance_cents": update["balance"], "minutes_left": update["minutes_left"]},
+                ),
+            )
+        )
+    return out
+
+
+def timed_sweep(**kwargs):
+    """``charge_due_minutes`` with its wall time (for the beat task log and the benchmark)."""
+    started = time.perf_counter()
+    totals = charge_due_minutes(**kwargs)
+    totals["seconds"] = time.perf_counter() - started
+    if totals["minutes"]:
+        logger.info("charge_due_minutes: %s", totals)
+    return totals
+
+
+__all__ = ["charge_due_minutes", "bill_sessions", "timed_sweep"]

@@ -1,0 +1,27 @@
+"""Celery tasks of the readings engine: thin wrappers around services, run by beat.
+
+``charge_due_minutes`` bills every active session in set-based batches (see readings.billing);
+``sweep_reading_timeouts`` expires unanswered requests, ends readings paused beyond the
+reconnect grace and lapses queue offers. Both are safe to overlap and to repeat.
+"""
+
+from celery import shared_task
+
+
+@shared_task(ignore_result=True)
+def charge_due_minutes():
+    from .billing import timed_sweep
+
+    totals = timed_sweep()
+    return {key: value for key, value in totals.items() if key != "seconds"}
+
+
+@shared_task(ignore_result=True)
+def sweep_reading_timeouts():
+    from . import presence, services
+
+    return {
+        "expired": services.expire_unanswered(),
+        "ended_disconnected": services.end_stale_paused(),
+        "offers_lapsed": presence.lapse_offers(),
+    }
