@@ -1,14 +1,16 @@
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from modelcluster.fields import ParentalManyToManyField
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.fields import StreamField
-from wagtail.models import Page
+from wagtail.models import Page, Site
 from wagtail.search import index
 from wagtail.snippets.models import register_snippet
 
 from home.blocks import BodyStreamBlock
+from readers.admin_forms import ReaderPageForm
 
 
 @register_snippet
@@ -28,6 +30,36 @@ class Specialty(models.Model):
         return self.name
 
 
+@register_snippet
+class Tool(models.Model):
+    """A tool or method a reader works with (tarot deck, pendulum, runes, astrology charts...)."""
+
+    name = models.CharField(max_length=60, unique=True)
+    slug = models.SlugField(max_length=60, unique=True)
+
+    panels = [FieldPanel("name"), FieldPanel("slug")]
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+def minimum_rate_cents(page=None):
+    """The lowest per-minute rate staff allow (MarketplaceSettings of the page's site)."""
+    from home.models import MarketplaceSettings
+
+    site = None
+    if page is not None and page.pk:
+        site = page.get_site()
+    if site is None:
+        site = Site.objects.filter(is_default_site=True).first() or Site.objects.first()
+    if site is None:
+        return MarketplaceSettings._meta.get_field("minimum_rate_cents").default
+    return MarketplaceSettings.for_site(site).minimum_rate_cents
+
+
 class ReaderIndexPage(Page):
     """The reader directory at /readers/."""
 
@@ -39,15 +71,17 @@ class ReaderIndexPage(Page):
     max_count = 1
 
     def get_context(self, request, *args, **kwargs):
+        from readers.selectors import directory_context
+
         context = super().get_context(request, *args, **kwargs)
-        context["readers"] = (
-            ReaderPage.objects.live()
-            .child_of(self)
-            .select_related("photo")
-            .prefetch_related("specialties")
-            .order_by("-rating_average", "title")
-        )
+        context.update(directory_context(self, request.GET))
         return context
+
+    def get_template(self, request, *args, **kwargs):
+        # An HTMX filter change swaps only the results, not the whole page.
+        if getattr(request, "htmx", False) and request.htmx.target == "directory-results":
+            return "readers/_directory_results.html"
+        return super().get_template(request, *args, **kwargs)
 
 
 class ReaderPage(Page):
@@ -72,6 +106,13 @@ class ReaderPage(Page):
     tagline = models.CharField(max_length=140, blank=True)
     bio = StreamField(BodyStreamBlock(), blank=True)
     specialties = ParentalManyToManyField(Specialty, blank=True, related_name="readers")
+    tools = ParentalManyToManyField(Tool, blank=True, related_name="readers")
+    intro_video_url = models.URLField(
+        blank=True, help_text="A short introduction video (YouTube or Vimeo link)."
+    )
+    offers_chat = models.BooleanField("chat readings", default=True)
+    offers_voice = models.BooleanField("voice readings", default=True)
+    offers_video = models.BooleanField("video readings", default=True)
     languages = models.CharField(max_length=120, default="English", help_text="Comma-separated.")
     years_experience = models.PositiveSmallIntegerField(default=1)
     chat_rate_cents = models.PositiveIntegerField(default=299, validators=[MinValueValidator(1)])
@@ -89,10 +130,12 @@ class ReaderPage(Page):
             [FieldPanel("display_name"), FieldPanel("photo"), FieldPanel("tagline")],
             heading="Profile",
         ),
-        FieldPanel("bio"),
+        FieldPanel("bio", help_text="Your story, how you read, and an FAQ block for clients."),
+        FieldPanel("intro_video_url"),
         MultiFieldPanel(
             [
                 FieldPanel("specialties"),
+                FieldPanel("tools"),
                 FieldPanel("languages"),
                 FieldPanel("years_experience"),
             ],
@@ -100,23 +143,33 @@ class ReaderPage(Page):
         ),
         MultiFieldPanel(
             [
+                FieldPanel("offers_chat"),
                 FieldPanel("chat_rate_cents"),
+                FieldPanel("offers_voice"),
                 FieldPanel("voice_rate_cents"),
+                FieldPanel("offers_video"),
                 FieldPanel("video_rate_cents"),
             ],
             heading="Rates per minute (cents)",
+            help_text="New rates apply to readings started after the change is approved.",
         ),
     ]
-    settings_panels = Page.settings_panels + [FieldPanel("user")]
+    # Only staff may change which account owns a page (readers see the page's other settings).
+    settings_panels = Page.settings_panels + [
+        FieldPanel("user", permission="readers.change_readerapplication")
+    ]
     search_fields = Page.search_fields + [
         index.SearchField("display_name"),
         index.SearchField("tagline"),
         index.SearchField("bio"),
         index.SearchField("languages"),
+        index.RelatedFields("specialties", [index.SearchField("name")]),
+        index.RelatedFields("tools", [index.SearchField("name")]),
         index.FilterField("presence"),
     ]
     parent_page_types = ["readers.ReaderIndexPage"]
     subpage_types = []
+    base_form_class = ReaderPageForm
 
     class Meta:
         constraints = [
@@ -131,18 +184,185 @@ class ReaderPage(Page):
     def __str__(self):
         return self.display_name or self.title
 
+    # Kept by services (reviews, presence), never by a page edit: a revision published later must
+    # not bring back the values it was saved with.
+    LIVE_ONLY_FIELDS = ("presence", "rating_average", "rating_count")
+
+    def get_context(self, request, *args, **kwargs):
+        from readers.selectors import visible_reviews
+
+        context = super().get_context(request, *args, **kwargs)
+        context["reviews"] = visible_reviews(self)
+        return context
+
+    def with_content_json(self, content):
+        obj = super().with_content_json(content)
+        for name in self.LIVE_ONLY_FIELDS:
+            setattr(obj, name, getattr(self, name))
+        return obj
+
+    def clean(self):
+        super().clean()
+        minimum = minimum_rate_cents(self)
+        errors = {}
+        for field in ("chat_rate_cents", "voice_rate_cents", "video_rate_cents"):
+            value = getattr(self, field)
+            if value is not None and value < minimum:
+                errors[field] = (
+                    f"The minimum rate is {minimum} cents (${minimum / 100:.2f}) per minute."
+                )
+        if not (self.offers_chat or self.offers_voice or self.offers_video):
+            errors["offers_chat"] = "Offer at least one of chat, voice or video."
+        if errors:
+            raise ValidationError(errors)
+
     @property
     def language_list(self):
         return [lang.strip() for lang in self.languages.split(",") if lang.strip()]
 
     @property
     def rates(self):
-        return [
-            ("chat", "Chat", self.chat_rate_cents),
-            ("voice", "Voice", self.voice_rate_cents),
-            ("video", "Video", self.video_rate_cents),
+        """(channel, label, cents) for the channels this reader offers."""
+        rates = [
+            ("chat", "Chat", self.chat_rate_cents, self.offers_chat),
+            ("voice", "Voice", self.voice_rate_cents, self.offers_voice),
+            ("video", "Video", self.video_rate_cents, self.offers_video),
         ]
+        return [(key, label, cents) for key, label, cents, offered in rates if offered]
 
     @property
     def lowest_rate_cents(self):
-        return min(self.chat_rate_cents, self.voice_rate_cents, self.video_rate_cents)
+        return min((cents for _key, _label, cents in self.rates), default=self.chat_rate_cents)
+
+    @property
+    def intro_video_embed_url(self):
+        """A privacy-friendly embed URL for YouTube/Vimeo links, else ''."""
+        from readers.video import embed_url
+
+        return embed_url(self.intro_video_url)
+
+
+class ReaderApplication(models.Model):
+    """Someone asking to become a reader; staff approve or reject it in Wagtail admin."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for review"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reader_applications"
+    )
+    display_name = models.CharField(max_length=80)
+    years_experience = models.PositiveSmallIntegerField(validators=[MaxValueValidator(80)])
+    experience = models.TextField(max_length=4000)
+    specialties = models.ManyToManyField(Specialty, related_name="applications")
+    sample_reading = models.TextField(max_length=6000)
+    languages = models.CharField(max_length=120, default="English")
+    id_check_consent = models.BooleanField(default=False)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decision_note = models.TextField(blank=True)
+    reader_page = models.ForeignKey(
+        ReaderPage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(status="pending"),
+                name="readers_one_pending_application_per_user",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(id_check_consent=True), name="readers_application_consent"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.display_name} ({self.get_status_display()})"
+
+
+class Review(models.Model):
+    """A client's review of one paid reading; at most one per reading."""
+
+    reading = models.OneToOneField(
+        "readings.ReadingSession", on_delete=models.PROTECT, related_name="review"
+    )
+    reader_page = models.ForeignKey(ReaderPage, on_delete=models.CASCADE, related_name="reviews")
+    client = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reviews_written"
+    )
+    rating = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    text = models.TextField(max_length=2000)
+    reply = models.TextField(max_length=2000, blank=True)
+    replied_at = models.DateTimeField(null=True, blank=True)
+    is_hidden = models.BooleanField(default=False)
+    hidden_reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["reader_page", "is_hidden", "-created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(rating__gte=1, rating__lte=5), name="readers_review_rating_1_5"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.rating}★ for {self.reader_page_id} by {self.client_id}"
+
+
+class Favorite(models.Model):
+    """A client's saved reader ("My readers"), optionally with online notifications."""
+
+    client = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="favorite_readers"
+    )
+    reader_page = models.ForeignKey(
+        ReaderPage, on_delete=models.CASCADE, related_name="favorited_by"
+    )
+    notify_when_online = models.BooleanField(default=True)
+    last_notified_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["client", "reader_page"], name="readers_favorite_once")
+        ]
+
+
+class Notification(models.Model):
+    """An in-app notification (shown under My readers; also emailed when the kind asks)."""
+
+    class Kind(models.TextChoices):
+        READER_ONLINE = "reader_online", "Reader online"
+        APPLICATION = "application", "Reader application"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    title = models.CharField(max_length=200)
+    url = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "read_at"])]

@@ -15,6 +15,7 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("accounts/", include("accounts.urls")),
     path("wallet/", include("wallet.urls", namespace="wallet")),
+    path("readers/", include("readers.urls", namespace="readers")),
     path("readings/", include("readings.urls", namespace="readings")),
     path("", include("social_django.urls", namespace="social")),
     path("stripe/", include("djstripe.urls", namespace="djstripe")),
