@@ -74,8 +74,10 @@
     state = next;
     room.dataset.state = next;
     $("room-state").textContent = stateLabels[next] || next;
-    var end = $("end-form");
-    if (end && (next === "active" || next === "paused")) end.classList.remove("hidden");
+    if (next === "active" || next === "paused") {
+      $("end-form").classList.remove("hidden");
+      if ($("cancel-form")) $("cancel-form").classList.add("hidden");
+    }
   }
 
   function setMeter(data) {
