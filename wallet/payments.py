@@ -294,7 +294,11 @@ def _top_up_for_intent(data, *, lock=True):
     if metadata.get("purpose") != TOP_UP_PURPOSE or not metadata.get("top_up"):
         return None
     top_up = queryset.filter(public_id=metadata["top_up"]).first()
-    if top_up is None or (top_up.payment_intent_id and top_up.payment_intent_id != data["id"]):
+    if (
+        top_up is None
+        or (top_up.payment_intent_id and top_up.payment_intent_id != data["id"])
+        or str(top_up.user_id) != str(metadata.get("user"))
+    ):
         logger.error("PaymentIntent %s names an unknown top-up %s", data["id"], metadata)
         return None
     return top_up

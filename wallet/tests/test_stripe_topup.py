@@ -122,3 +122,63 @@ def test_unreachable_stripe_gives_a_clear_error_and_leaves_no_half_state(local_s
     top_up = TopUp.objects.get(user=client)
     assert top_up.status == TopUp.Status.FAILED
     assert balance(client) == 0
+
+
+# The handler's own rules (fed the verified event's object directly) ---------------------------
+
+
+def intent_for(top_up, **overrides):
+    return {
+        "id": "pi_early",
+        "object": "payment_intent",
+        "status": "succeeded",
+        "amount": top_up.amount,
+        "currency": "usd",
+        "metadata": {
+            "purpose": "wallet_top_up",
+            "top_up": str(top_up.public_id),
+            "user": str(top_up.user_id),
+        },
+        **overrides,
+    }
+
+
+def test_a_webhook_that_beats_the_api_response_finds_its_top_up_by_metadata(db):
+    client = UserFactory()
+    top_up = TopUp.objects.create(user=client, amount=2500)
+
+    payments.credit_top_up(intent_for(top_up))
+    payments.credit_top_up(intent_for(top_up))
+
+    top_up.refresh_from_db()
+    assert top_up.payment_intent_id == "pi_early"
+    assert top_up.status == TopUp.Status.SUCCEEDED
+    assert balance(client) == 2500
+
+
+def test_metadata_naming_another_user_credits_nothing(db):
+    top_up = TopUp.objects.create(user=UserFactory(), amount=2500)
+    intruder = UserFactory()
+    intent = intent_for(top_up)
+    intent["metadata"]["user"] = str(intruder.pk)
+
+    assert payments.credit_top_up(intent) is None
+    assert balance(top_up.user) == 0 and balance(intruder) == 0
+
+
+def test_a_payment_in_another_currency_is_not_credited(db):
+    top_up = TopUp.objects.create(user=UserFactory(), amount=2500)
+
+    assert payments.credit_top_up(intent_for(top_up, currency="eur")) is None
+
+    top_up.refresh_from_db()
+    assert top_up.status == TopUp.Status.FAILED
+    assert not Transfer.objects.exists()
+
+
+def test_payment_intents_that_are_not_top_ups_are_ignored(db):
+    top_up = TopUp.objects.create(user=UserFactory(), amount=2500)
+
+    assert payments.credit_top_up(intent_for(top_up, metadata={})) is None
+    assert payments.credit_top_up(intent_for(top_up, status="processing")) is None
+    assert not Transfer.objects.exists()
