@@ -70,22 +70,25 @@ def charge_due_minutes(batch_size=DEFAULT_BATCH_SIZE, max_batches=None):
     repeatedly (a second run finds nothing due). Returns a dict of counts."""
     totals = {"sessions": 0, "minutes": 0, "paid_minutes": 0, "ended": 0, "batches": 0}
     seen = set()
+    with connection.cursor() as cursor:
+        # Minutes that start while the sweep runs are the next sweep's work: a fixed cutoff
+        # bounds the loop (billed sessions move past it, ended ones leave the index).
+        cutoff = _db_now(cursor)
     while max_batches is None or totals["batches"] < max_batches:
         with transaction.atomic():
             with connection.cursor() as cursor:
                 cursor.execute(
                     """
                     SELECT id FROM readings_readingsession
-                    WHERE state = 'active' AND next_minute_at <= clock_timestamp()
-                      AND NOT (id = ANY(%s))
+                    WHERE state = 'active' AND next_minute_at <= %s
                     ORDER BY next_minute_at
                     LIMIT %s
                     FOR UPDATE SKIP LOCKED
                     """,
-                    [list(seen), batch_size],
+                    [cutoff, batch_size],
                 )
                 ids = [row[0] for row in cursor.fetchall()]
-                if not ids:
+                if not ids or seen.issuperset(ids):
                     break
                 at = _db_now(cursor)
             seen.update(ids)
