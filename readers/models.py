@@ -197,8 +197,10 @@ class ReaderPage(Page):
 
     def with_content_json(self, content):
         obj = super().with_content_json(content)
+        # Read them from the row: ``self`` may be an instance cached before a review arrived.
+        live = ReaderPage.objects.filter(pk=self.pk).values(*self.LIVE_ONLY_FIELDS).first()
         for name in self.LIVE_ONLY_FIELDS:
-            setattr(obj, name, getattr(self, name))
+            setattr(obj, name, live[name] if live else getattr(self, name))
         return obj
 
     def clean(self):

@@ -3,7 +3,7 @@
 from decimal import Decimal, InvalidOperation
 
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
-from django.db.models import F, Prefetch, Q
+from django.db.models import Case, F, IntegerField, Prefetch, Value, When
 from django.db.models.functions import Least
 from django.http import QueryDict
 from wagtail.images import get_image_model
@@ -85,7 +85,12 @@ def filtered_readers(index, filters):
     order = {
         # Online first, then the best rated; stable by title.
         "recommended": [
-            Q(presence=ReaderPage.Presence.ONLINE).desc(),
+            Case(
+                When(presence=ReaderPage.Presence.ONLINE, then=Value(0)),
+                When(presence=ReaderPage.Presence.BUSY, then=Value(1)),
+                default=Value(2),
+                output_field=IntegerField(),
+            ).asc(),
             "-rating_average",
             "-rating_count",
             "title",

@@ -162,8 +162,9 @@ def approve_application(application, *, staff_user, note=""):
             owner=user,
             user=user,
         )
-        index.add_child(instance=page)
+        # Set before add_child: a ParentalManyToManyField is written when the page is saved.
         page.specialties.set(application.specialties.all())
+        index.add_child(instance=page)
         page.save_revision(user=staff_user, log_action=True)
         provision_reader(user, page)
         application.status = ReaderApplication.Status.APPROVED

@@ -1,16 +1,53 @@
-from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+"""Site search: readers, help articles and products, grouped, with staff-promoted results.
+
+Uses the configured Wagtail search backend (database by default; OpenSearch/Elasticsearch when
+SEARCH_URL is set, see settings).
+"""
+
 from django.shortcuts import render
-from wagtail.models import Page
+from wagtail.contrib.search_promotions.models import Query
+from wagtail.images import get_image_model
+
+from home.models import HelpPage
+from readers.models import ReaderPage
+from shop.models import ProductPage
+
+MAX_QUERY_LENGTH = 200
+PER_GROUP = 12
+GROUPS = (
+    ("readers", "Readers", ReaderPage),
+    ("help", "Help articles", HelpPage),
+    ("products", "Shop", ProductPage),
+)
+
+
+def _results(model, query):
+    results = model.objects.live().public().search(query)[:PER_GROUP]
+    pages = list(results)
+    if model is ReaderPage and pages:
+        from django.db.models import Prefetch, prefetch_related_objects
+
+        images = get_image_model().objects.prefetch_renditions("fill-400x400")
+        prefetch_related_objects(pages, "specialties", Prefetch("photo", queryset=images))
+    return pages
 
 
 def search(request):
-    query = request.GET.get("q", "").strip()[:200]
-    results = Page.objects.none()
+    query = request.GET.get("q", "").strip()[:MAX_QUERY_LENGTH]
+    groups, promoted = [], []
     if query:
-        results = Page.objects.live().public().specific().search(query)
-    paginator = Paginator(results, 10)
-    try:
-        page = paginator.page(request.GET.get("page", 1))
-    except (PageNotAnInteger, EmptyPage):
-        page = paginator.page(1)
-    return render(request, "search/search.html", {"query": query, "results": page})
+        search_query = Query.get(query)
+        search_query.add_hit()
+        promoted = [
+            pick.page.specific
+            for pick in search_query.editors_picks.select_related("page")
+            if pick.page.live
+        ]
+        promoted_ids = {page.pk for page in promoted}
+        for key, label, model in GROUPS:
+            pages = [page for page in _results(model, query) if page.pk not in promoted_ids]
+            if pages:
+                groups.append({"key": key, "label": label, "results": pages})
+    total = len(promoted) + sum(len(group["results"]) for group in groups)
+    context = {"query": query, "groups": groups, "promoted": promoted, "total": total}
+    return render(request, "search/search.html", context)
