@@ -12,6 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 import uvicorn
+from django.contrib.contenttypes.models import ContentType
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 from wagtail.models import Locale, Page, Site
 
@@ -65,6 +66,9 @@ def asgi_server(transactional_db):
 
 @pytest.fixture
 def site():
+    # An earlier transactional test may have flushed and recreated the content types: drop the
+    # cached ids before Wagtail validates pages against them.
+    ContentType.objects.clear_cache()
     Locale.objects.get_or_create(language_code="en")
     root = Page.get_first_root_node() or Page.add_root(instance=Page(title="Root", slug="root"))
     Site.objects.all().delete()

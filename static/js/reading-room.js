@@ -81,6 +81,9 @@
   }
 
   function setMeter(data) {
+    if (typeof data.total_cents === "number" && $("room-cost")) {
+      $("room-cost").textContent = money(data.total_cents);
+    }
     if (typeof data.balance_cents === "number" && $("room-balance")) {
       $("room-balance").textContent = money(data.balance_cents);
     }
