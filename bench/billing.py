@@ -44,8 +44,8 @@ def make_users(prefix, count, role):
 
 
 def make_sessions(count):
-    clients = make_users("bc", count, "client")
-    readers = make_users("br", count, "reader")
+    clients = make_users(f"bc{count}", count, "client")
+    readers = make_users(f"br{count}", count, "reader")
     wallets = LedgerAccount.objects.bulk_create(
         [LedgerAccount(kind="client_wallet", owner=u, currency="usd") for u in clients],
         batch_size=5000,
@@ -63,7 +63,7 @@ def make_sessions(count):
             services.transfer(
                 [services.Leg(clearing, -per_wallet * len(chunk))]
                 + [services.Leg(account, per_wallet) for account in chunk],
-                idempotency_key=f"bench-billing-fund:{RUN}:{start}",
+                idempotency_key=f"bench-billing-fund:{RUN}:{count}:{start}",
                 kind=Transfer.Kind.TOP_UP,
             )
     with connection.cursor() as cursor:
@@ -90,7 +90,7 @@ def end_bench_sessions():
             "UPDATE readings_readingsession SET state = 'ended', ended_at = now(), "
             "next_minute_at = NULL WHERE state = 'active' AND client_id IN "
             "(SELECT id FROM accounts_user WHERE username LIKE %s)",
-            [f"bc-{RUN}-%"],
+            [f"bc%-{RUN}-%"],
         )
 
 

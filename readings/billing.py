@@ -42,21 +42,27 @@ LOW_BALANCE_MINUTES = 2
 _SESSIONS_SQL = """
     SELECT s.id, s.public_id, s.state, s.rate_cents, s.reader_share_percent, s.free_minutes,
            s.billed_minutes, s.paid_minutes, s.total_cents, s.reader_earned_cents,
-           s.low_balance_notified, s.channel, s.client_id,
+           s.low_balance_notified, s.channel, s.client_id, s.reader_id,
            -- minutes started by %(at)s (or by the pause): floor(served / 60 s) + 1
            GREATEST(FLOOR(EXTRACT(EPOCH FROM (
                (CASE WHEN s.state = 'paused' THEN s.paused_at ELSE %(at)s END)
                - s.started_at - s.paused_total)) / 60)::bigint + 1, 0) AS due,
-           w.id AS wallet_id, e.id AS earnings_id,
            COALESCE(NULLIF(u.display_name, ''), u.username) AS reader_name
-    FROM readings_readingsession s
-    LEFT JOIN wallet_ledgeraccount w
-        ON w.owner_id = s.client_id AND w.kind = 'client_wallet' AND w.currency = %(currency)s
-    LEFT JOIN wallet_ledgeraccount e
-        ON e.owner_id = s.reader_id AND e.kind = 'reader_earnings' AND e.currency = %(currency)s
+    FROM unnest(%(ids)s::bigint[]) AS wanted(id)
+    JOIN readings_readingsession s ON s.id = wanted.id
     JOIN accounts_user u ON u.id = s.reader_id
-    WHERE s.id = ANY(%(ids)s) AND s.state IN ('active', 'paused') AND s.started_at IS NOT NULL
+    WHERE s.state IN ('active', 'paused') AND s.started_at IS NOT NULL
     ORDER BY s.id
+"""
+
+# Id lists are joined through unnest() rather than filtered with "= ANY(%s)": with a bound
+# array parameter a sequential scan tests every row against the whole list (quadratic), which a
+# planner with stale statistics (right after a burst of new sessions) happily picks.
+_ACCOUNTS_SQL = """
+    SELECT a.owner_id, a.id
+    FROM unnest(%s::bigint[]) AS wanted(owner_id)
+    JOIN wallet_ledgeraccount a ON a.owner_id = wanted.owner_id
+    WHERE a.kind = %s AND a.currency = %s
 """
 
 
@@ -109,16 +115,13 @@ def bill_sessions(session_ids, at):
         return counts
     platform = wallet.platform_account(LedgerAccount.Kind.PLATFORM_REVENUE)
     with connection.cursor() as cursor:
-        cursor.execute(
-            _SESSIONS_SQL,
-            {"at": at, "ids": list(session_ids), "currency": wallet.ledger_currency()},
-        )
+        cursor.execute(_SESSIONS_SQL, {"at": at, "ids": list(session_ids)})
         columns = [col.name for col in cursor.description]
         rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
     rows = [row for row in rows if row["due"] > row["billed_minutes"]]
     if not rows:
         return counts
-    _ensure_accounts(rows)
+    _attach_accounts(rows)
     balances = wallet.lock_accounts_for_batch(
         [row["wallet_id"] for row in rows] + [row["earnings_id"] for row in rows] + [platform.pk]
     )
@@ -268,15 +271,27 @@ def _post_one_by_one(row, plan, end_reason, platform):
     return balance, posted, end_reason
 
 
-def _ensure_accounts(rows):
+def _attach_accounts(rows):
+    """Set ``wallet_id``/``earnings_id`` on each row (creating an account only if missing)."""
     from accounts.models import User
 
+    currency = wallet.ledger_currency()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _ACCOUNTS_SQL, [[row["client_id"] for row in rows], "client_wallet", currency]
+        )
+        wallets = dict(cursor.fetchall())
+        cursor.execute(
+            _ACCOUNTS_SQL, [[row["reader_id"] for row in rows], "reader_earnings", currency]
+        )
+        earnings = dict(cursor.fetchall())
     for row in rows:
+        row["wallet_id"] = wallets.get(row["client_id"])
+        row["earnings_id"] = earnings.get(row["reader_id"])
         if row["wallet_id"] is None:
             row["wallet_id"] = wallet.wallet_of(User(pk=row["client_id"])).pk
         if row["earnings_id"] is None:
-            reader_id = ReadingSession.objects.values_list("reader_id", flat=True).get(pk=row["id"])
-            row["earnings_id"] = wallet.earnings_of(User(pk=reader_id)).pk
+            row["earnings_id"] = wallet.earnings_of(User(pk=row["reader_id"])).pk
 
 
 def _clients_with_limits(client_ids):
