@@ -23,6 +23,7 @@ Nothing is ever sent before the transaction that caused it commits; a rolled-bac
 nothing.
 """
 
+import asyncio
 import logging
 
 from asgiref.sync import async_to_sync
@@ -31,6 +32,7 @@ from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
+SEND_CONCURRENCY = 50  # below channels_redis's connection pool size (100)
 EVENT_NAMES = ("state", "billing_tick", "free_time_over", "low_balance", "ended", "offer")
 
 
@@ -70,8 +72,11 @@ def send_now(items):
         return
 
     async def send_all():
-        for group, msg in items:
-            await layer.group_send(group, msg)
+        # Concurrent sends in chunks: a sweep's thousands of events are round trips to Redis,
+        # and one at a time they would cost more than the billing itself.
+        for start in range(0, len(items), SEND_CONCURRENCY):
+            chunk = items[start : start + SEND_CONCURRENCY]
+            await asyncio.gather(*(layer.group_send(group, msg) for group, msg in chunk))
 
     try:
         async_to_sync(send_all)()
