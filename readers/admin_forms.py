@@ -40,14 +40,19 @@ class ReaderPageForm(WagtailAdminPageForm):
 
     def clean_photo(self):
         photo = self.cleaned_data.get("photo")
-        if photo is not None and not self._user_may_choose(photo):
+        # Keeping the photo staff chose (e.g. at onboarding) is not choosing a new one.
+        unchanged = photo is not None and photo.pk == self.instance.photo_id
+        if photo is not None and not unchanged and not self._user_may_choose(photo):
             raise ValidationError(IMAGE_NOT_ALLOWED)
         return photo
 
     def clean_bio(self):
         bio = self.cleaned_data.get("bio")
         if bio is not None:
+            current = (
+                {image.pk for image in images_in(self.instance.bio)} if self.instance.pk else set()
+            )
             for image in images_in(bio):
-                if not self._user_may_choose(image):
+                if image.pk not in current and not self._user_may_choose(image):
                     raise ValidationError(IMAGE_NOT_ALLOWED)
         return bio

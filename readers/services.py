@@ -14,7 +14,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import Avg, Count
 from django.utils import timezone
 from django.utils.text import slugify
-from wagtail.images import get_image_model
 from wagtail.models import Collection, GroupCollectionPermission, GroupPagePermission
 
 from accounts.models import User
@@ -78,11 +77,6 @@ def provision_reader(user, page):
         GroupCollectionPermission.objects.get_or_create(
             group=group, collection=collection, permission=permission
         )
-    # A reader's photo uploaded before provisioning (demo content) moves into their collection.
-    if page.photo_id:
-        get_image_model().objects.filter(pk=page.photo_id, uploaded_by_user=None).exclude(
-            collection=collection
-        ).update(collection=collection)
     user.groups.add(group)
     changed = []
     if user.role != User.Role.READER and not user.is_superuser:

@@ -6,7 +6,6 @@ SEARCH_URL is set, see settings).
 
 from django.shortcuts import render
 from wagtail.contrib.search_promotions.models import Query
-from wagtail.images import get_image_model
 
 from home.models import HelpPage
 from readers.models import ReaderPage
@@ -22,14 +21,7 @@ GROUPS = (
 
 
 def _results(model, query):
-    results = model.objects.live().public().search(query)[:PER_GROUP]
-    pages = list(results)
-    if model is ReaderPage and pages:
-        from django.db.models import Prefetch, prefetch_related_objects
-
-        images = get_image_model().objects.prefetch_renditions("fill-400x400")
-        prefetch_related_objects(pages, "specialties", Prefetch("photo", queryset=images))
-    return pages
+    return list(model.objects.live().public().search(query)[:PER_GROUP])
 
 
 def search(request):

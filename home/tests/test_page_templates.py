@@ -136,9 +136,9 @@ def test_reader_page_shows_prices_before_anything_starts_and_structured_data(cli
     assert "<h1" in html and "Luna Vale" in html
     assert "Sign up to start a reading" in html
     assert "English, Spanish" in html
-    payload = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
-    data = json.loads(payload.group(1))
-    assert data["aggregateRating"]["reviewCount"] == 12
+    payloads = re.findall(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
+    data = next(item for item in map(json.loads, payloads) if item["@type"] == "Person")
+    assert data["makesOffer"][0]["itemOffered"]["aggregateRating"]["reviewCount"] == 12
     assert data["url"] == "https://soulseer.example/readers/luna-vale/"
     assert 'property="og:image"' in html
 

@@ -3,6 +3,7 @@
 import json
 
 from django import template
+from django.core.cache import cache
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
@@ -81,7 +82,20 @@ def reader_person_json_ld(context, reader, image_url=""):
 
 @register.simple_tag(takes_context=True)
 def breadcrumbs_json_ld(context, page):
-    """BreadcrumbList from the site root to ``page`` (ancestors below the root)."""
+    """BreadcrumbList from the site root to ``page`` (ancestors below the root).
+
+    Cached per page and URL path: ancestors rarely change and the page should cost no query
+    for them (a moved or renamed page gets a new key through its url_path).
+    """
+    key = f"readers:breadcrumbs:{page.pk}:{page.url_path}:{page.title}"
+    html = cache.get(key)
+    if html is None:
+        html = _breadcrumbs(context, page)
+        cache.set(key, html, 3600)
+    return html
+
+
+def _breadcrumbs(context, page):
     request = context.get("request")
     site = page.get_site()
     root_path = site.root_page.url_path if site else "/"

@@ -229,3 +229,14 @@ def test_staff_still_choose_any_image(client, luna, orion, moderator):
     response = client.post(edit_url(luna), edit_data(luna, photo=orion.photo_id))
     assert response.status_code == 302
     assert make_image("unused") is not None
+
+
+def test_reader_keeps_a_photo_staff_chose_from_another_collection(client, reader_index):
+    staff_photo = make_image("Studio portrait")  # root collection, not the reader's
+    nova = make_reader(reader_index, "Nova Star", photo=False)
+    nova.photo = staff_photo
+    nova.save_revision().publish()
+    client.force_login(nova.user)
+    response = client.post(edit_url(nova), edit_data(nova, tagline="Fresh words"))
+    assert response.status_code == 302
+    assert nova.get_latest_revision().content["photo"] == staff_photo.pk

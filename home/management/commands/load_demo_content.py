@@ -31,6 +31,7 @@ from home import demo_content as content
 from home import demo_images
 from home.models import HelpIndexPage, HelpPage, HomePage, StandardPage
 from readers.models import ReaderIndexPage, ReaderPage, Specialty
+from readers.services import provision_reader
 from shop.models import ProductPage, ShopIndexPage
 
 
@@ -321,6 +322,8 @@ class Command(BaseCommand):
                 index.add_child(instance=page)
                 self.publish(page)
                 self.count("readers")
+            # Each demo reader can edit their own page in the admin (idempotent).
+            provision_reader(user, page)
             readers[slug] = page
         self.progress(f"Readers: {len(readers)}")
         return readers
