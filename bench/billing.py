@@ -43,6 +43,22 @@ def make_users(prefix, count, role):
     )
 
 
+def analyze():
+    """Fresh planner statistics, as autovacuum keeps them on a production server (this
+    machine's PostgreSQL runs with autovacuum off; stale statistics turn the ledger's
+    per-entry balance check into sequential scans)."""
+    with connection.cursor() as cursor:
+        for table in (
+            "accounts_user",
+            "wallet_ledgeraccount",
+            "wallet_transfer",
+            "wallet_entry",
+            "readings_readingsession",
+            "readings_billedminute",
+        ):
+            cursor.execute(f"ANALYZE {table}")
+
+
 def make_sessions(count):
     clients = make_users(f"bc{count}", count, "client")
     readers = make_users(f"br{count}", count, "reader")
@@ -58,8 +74,10 @@ def make_sessions(count):
     services.platform_account(LedgerAccount.Kind.PLATFORM_REVENUE)
     per_wallet = 100_000
     with transaction.atomic():
-        for start in range(0, count, 5000):
-            chunk = wallets[start : start + 5000]
+        # Chunks of 500 legs: the ledger's deferred balance check sums a transfer's legs once
+        # per leg, so one huge funding transfer would cost legs squared.
+        for start in range(0, count, 500):
+            chunk = wallets[start : start + 500]
             services.transfer(
                 [services.Leg(clearing, -per_wallet * len(chunk))]
                 + [services.Leg(account, per_wallet) for account in chunk],
@@ -82,15 +100,19 @@ def make_sessions(count):
             """,
             [[u.pk for u in clients], [u.pk for u in readers]],
         )
+    analyze()
 
 
-def end_bench_sessions():
+def end_bench_sessions(run=None):
+    """End this run's sessions (or, with ``run="%"``, any left by an interrupted run, which
+    would otherwise be caught up, minutes at a time, by the next sweep)."""
+    run = run or RUN
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE readings_readingsession SET state = 'ended', ended_at = now(), "
             "next_minute_at = NULL WHERE state = 'active' AND client_id IN "
             "(SELECT id FROM accounts_user WHERE username LIKE %s)",
-            [f"bc%-{RUN}-%"],
+            [f"bc%-{run}-%"],
         )
 
 
@@ -108,6 +130,7 @@ def main():
         f"database: {_django.describe_database()}; batch {options.batch}; "
         f"events {'off' if options.no_events else 'on'}"
     )
+    end_bench_sessions(run="%")
     pgbench = _django.pgbench_tps(2, options.pgbench_seconds)
     print(f"pgbench -b tpcb-like, 2 clients: {pgbench:.0f} tps")
     print()
