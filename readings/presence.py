@@ -52,10 +52,18 @@ def set_presence(reader_user, state):
         ).exists()
         if state == presence.ONLINE and in_reading:
             state = presence.BUSY
-        _pages().filter(user=reader_user).update(presence=state)
+        pages = _pages().filter(user=reader_user)
+        coming_online = state == presence.ONLINE and pages.exclude(presence=state).exists()
+        pages.update(presence=state)
         record_event("readings.presence_changed", actor=reader_user, target=None, presence=state)
         if state == presence.ONLINE:
             offer_next(reader_user.pk)
+        if coming_online:
+            # Favourites asked to hear about it (rate-limited per client inside the service).
+            from readers.services import notify_favorites_online
+
+            for page in pages:
+                notify_favorites_online(page)
     return state
 
 

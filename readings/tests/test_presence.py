@@ -71,3 +71,18 @@ def test_a_cancelled_accepted_reading_frees_the_reader():
     services.accept(session, reader.user)
     services.cancel(session, client)
     assert presence_of(reader) == "online"
+
+
+def test_going_online_notifies_clients_who_favourited_the_reader_once():
+    from readers.models import Favorite, Notification
+
+    reader = make_reader(presence="offline")
+    client = make_client(balance=0)
+    Favorite.objects.create(client=client, reader_page=reader, notify_when_online=True)
+
+    presence.set_presence(reader.user, "online")
+    presence.set_presence(reader.user, "online")  # already online: no second alert
+    presence.set_presence(reader.user, "offline")
+    presence.set_presence(reader.user, "online")  # within 6 hours: still one alert
+
+    assert Notification.objects.filter(user=client).count() == 1

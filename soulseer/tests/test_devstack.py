@@ -133,3 +133,18 @@ def test_ensure_dev_admin_refuses_to_run_with_debug_off(settings):
         call_command("ensure_dev_admin")
 
     assert not User.objects.filter(username="admin").exists()
+
+
+@pytest.mark.django_db
+def test_ensure_dev_admin_gives_a_demo_reader_and_client_the_dev_password(
+    monkeypatch, settings, capsys
+):
+    settings.DEBUG = True
+    monkeypatch.setenv("DEV_ADMIN_PASSWORD", "correct horse battery")
+
+    call_command("ensure_dev_admin")
+
+    client = User.objects.get(username="demo-client")
+    assert client.role == User.Role.CLIENT
+    assert client.check_password("correct horse battery")
+    assert "Demo client login:" in capsys.readouterr().out

@@ -43,3 +43,32 @@ class Command(BaseCommand):
         state = "created" if created else "ready"
         self.stdout.write(f"Dev admin {state}.")
         self.stdout.write(f"Admin login: {base}/admin/  user: {username}  password: {password}")
+        self.demo_logins(base, password)
+
+    def demo_logins(self, base, password):
+        """Give the first demo reader and a demo client the same dev password, so both sides of a
+        reading can be tried locally (demo readers otherwise have no usable password)."""
+        with transaction.atomic():
+            reader = (
+                User.objects.select_for_update()
+                .filter(role=User.Role.READER, reader_page__isnull=False)
+                .order_by("reader_page__path")
+                .first()
+            )
+            client, _ = User.objects.select_for_update().get_or_create(
+                username="demo-client",
+                defaults={"email": "demo-client@soulseer.local", "display_name": "Demo Client"},
+            )
+            for user in filter(None, (reader, client)):
+                if not user.check_password(password):
+                    user.set_password(password)
+                    user.save(update_fields=["password"])
+        if reader is not None:
+            self.stdout.write(
+                f"Demo reader login: {base}/accounts/login/  user: {reader.username}  "
+                "password: (same as admin)"
+            )
+        self.stdout.write(
+            f"Demo client login: {base}/accounts/login/  user: demo-client  "
+            "password: (same as admin)"
+        )
