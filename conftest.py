@@ -6,7 +6,8 @@ import pytest
 def pytest_collection_modifyitems(config, items):
     for item in items:
         marker = item.get_closest_marker("django_db")
-        if marker and marker.kwargs.get("transaction") and "serialized_rollback" not in marker.kwargs:
+        transactional = marker is not None and marker.kwargs.get("transaction")
+        if transactional and "serialized_rollback" not in marker.kwargs:
             # A transactional test ends by truncating every table, which would also remove the
             # rows migrations create (Wagtail's root page, default site and root collection) and
             # break every later page test. Restore them from the serialised snapshot instead.

@@ -1,4 +1,4 @@
-"""Shared set-up for benchmarks: Django settings, the database URL, and running pgbench beside us."""
+"""Shared set-up for benchmarks: Django settings, the database URL, pgbench beside us."""
 
 import os
 import re
@@ -52,8 +52,20 @@ def pgbench_tps(clients, seconds, scale=4):
             capture_output=True,
         )
         out = subprocess.run(
-            ["pgbench", *base, "-b", "tpcb-like", "-c", str(clients), "-j", str(clients),
-             "-T", str(seconds), "-n", name],
+            [
+                "pgbench",
+                *base,
+                "-b",
+                "tpcb-like",
+                "-c",
+                str(clients),
+                "-j",
+                str(clients),
+                "-T",
+                str(seconds),
+                "-n",
+                name,
+            ],
             check=True,
             env=env,
             capture_output=True,

@@ -105,15 +105,19 @@ def main():
     wallet_ids = make_wallets(options.wallets)
     print(f"set-up: {options.wallets} funded wallets in {time.perf_counter() - started:.1f} s")
     print()
-    print(f"{'workers':>7} | {'hot wallet tr/s':>15} | {'distinct tr/s':>13} | "
-          f"{'pgbench tps':>11} | {'distinct/pgbench':>16}")
+    print(
+        f"{'workers':>7} | {'hot wallet tr/s':>15} | {'distinct tr/s':>13} | "
+        f"{'pgbench tps':>11} | {'distinct/pgbench':>16}"
+    )
     print("-" * 76)
     for workers in worker_counts:
         hot = measure("hot", wallet_ids, workers, options.seconds)
         distinct = measure("distinct", wallet_ids, workers, options.seconds)
         pgbench = _django.pgbench_tps(workers, max(int(options.seconds), 1))
-        print(f"{workers:>7} | {hot:>15.0f} | {distinct:>13.0f} | {pgbench:>11.0f} | "
-              f"{distinct / pgbench:>16.2f}")
+        print(
+            f"{workers:>7} | {hot:>15.0f} | {distinct:>13.0f} | {pgbench:>11.0f} | "
+            f"{distinct / pgbench:>16.2f}"
+        )
 
 
 if __name__ == "__main__":

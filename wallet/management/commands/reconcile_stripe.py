@@ -114,8 +114,7 @@ class Command(BaseCommand):
                 )
             elif payout.amount != stripe_transfer.amount:
                 self.problems.append(
-                    f"{stripe_transfer.id}: Stripe {stripe_transfer.amount}, "
-                    f"payout {payout.amount}"
+                    f"{stripe_transfer.id}: Stripe {stripe_transfer.amount}, payout {payout.amount}"
                 )
         for transfer_id, payout in sent.items():
             self.problems.append(
