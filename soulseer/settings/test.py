@@ -1,6 +1,7 @@
 """Test settings: real PostgreSQL and Redis, fast hashing, no network."""
 
 import os
+import uuid
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-insecure-key")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
@@ -15,6 +16,8 @@ DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
 }
-CACHES["default"]["KEY_PREFIX"] = "soulseer-test"  # noqa: F405
+# Redis outlives a test run (CI runs on the same machine again): a prefix per run keeps cached
+# fragments and rate-limit counters of earlier runs, whose page ids repeat, out of this one.
+CACHES["default"]["KEY_PREFIX"] = f"soulseer-test-{uuid.uuid4().hex[:12]}"  # noqa: F405
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 WAGTAILADMIN_BASE_URL = "http://testserver"
