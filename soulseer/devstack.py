@@ -678,6 +678,12 @@ def exec_command(command):
         return 2
     _install_stop_signals()
     env = dict(os.environ)
+    # Importing the ``soulseer`` package (its Celery app) set a dev default for this process; the
+    # command picks its own settings (pytest reads pyproject.toml), so don't hand that default on.
+    from soulseer.celery import SETTINGS_DEFAULTED
+
+    if SETTINGS_DEFAULTED:
+        env.pop("DJANGO_SETTINGS_MODULE", None)
     postgres = Postgres()
     # A throwaway Redis per exec, so tests never touch the data of a running `make run`.
     redis = Redis(DEVSTACK / "tmp" / f"redis-{os.getpid()}", persistent=False)
