@@ -71,12 +71,22 @@ def send_now(items):
     if layer is None:
         return
 
+    # Events of one room keep their order (a room must see "free time over" before the tick that
+    # follows it); different rooms are sent concurrently, in chunks: a sweep's thousands of events
+    # are round trips to Redis, and one at a time they would cost more than the billing itself.
+    by_group = {}
+    for group, msg in items:
+        by_group.setdefault(group, []).append(msg)
+
+    async def send_in_order(group, messages):
+        for msg in messages:
+            await layer.group_send(group, msg)
+
     async def send_all():
-        # Concurrent sends in chunks: a sweep's thousands of events are round trips to Redis,
-        # and one at a time they would cost more than the billing itself.
-        for start in range(0, len(items), SEND_CONCURRENCY):
-            chunk = items[start : start + SEND_CONCURRENCY]
-            await asyncio.gather(*(layer.group_send(group, msg) for group, msg in chunk))
+        groups = list(by_group.items())
+        for start in range(0, len(groups), SEND_CONCURRENCY):
+            chunk = groups[start : start + SEND_CONCURRENCY]
+            await asyncio.gather(*(send_in_order(group, msgs) for group, msgs in chunk))
 
     try:
         async_to_sync(send_all)()
