@@ -4,9 +4,8 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import unquote
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -85,8 +84,4 @@ def describe_database():
     return f"{db['NAME']} on {host}"
 
 
-def scratch_dir():
-    return Path(tempfile.mkdtemp(prefix="soulseer-bench-"))
-
-
-__all__ = ["setup", "pgbench_tps", "describe_database", "scratch_dir", "urlparse"]
+__all__ = ["setup", "pgbench_tps", "describe_database"]

@@ -8,6 +8,8 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
+from home.templatetags.soulseer_tags import cents
+
 from . import services
 from .errors import WalletError
 from .forms import SatisfactionCreditForm
@@ -45,9 +47,9 @@ def satisfaction_credit(request, transfer_id):
             clawback = credit.metadata.get("reader_clawback", 0)
             messages.success(
                 request,
-                f"Credited {services._format_cents(form.cleaned_data['amount'])} to "
+                f"Credited {cents(form.cleaned_data['amount'])} to "
                 f"{summary['client']}'s wallet (reader gave back "
-                f"{services._format_cents(clawback)}, the platform covered the rest).",
+                f"{cents(clawback)}, the platform covered the rest).",
             )
             return redirect(inspect_url)
     return TemplateResponse(

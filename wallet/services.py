@@ -16,6 +16,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from home.audit import record_event
+from home.templatetags.soulseer_tags import cents
 
 from .errors import (
     AlreadyReversed,
@@ -403,11 +404,6 @@ def spending_in_windows(wallet_id, *, now=None, cursor=None):
     return dict(zip(("daily", "weekly", "monthly"), (int(value) for value in row), strict=True))
 
 
-def _format_cents(amount):
-    dollars, remainder = divmod(abs(int(amount)), 100)
-    return f"{'-' if amount < 0 else ''}${dollars:,}.{remainder:02d}"
-
-
 def _enforce_spending_limits(cursor, kind, normalised, accounts):
     """Refuse client spending beyond the client's own limits (``SpendingLimitReached``).
 
@@ -439,8 +435,8 @@ def _enforce_spending_limits(cursor, kind, normalised, accounts):
             if cap is not None and spent[period] + (-amount) > cap:
                 left = max(cap - spent[period], 0)
                 raise SpendingLimitReached(
-                    f"This payment of {_format_cents(-amount)} would go over your {period} "
-                    f"spending limit of {_format_cents(cap)} ({_format_cents(left)} left "
+                    f"This payment of {cents(-amount)} would go over your {period} "
+                    f"spending limit of {cents(cap)} ({cents(left)} left "
                     f"{PERIOD_WORDS[period]}). You can change your limits on your wallet page.",
                     period=period,
                     limit=cap,
@@ -595,8 +591,7 @@ def grant_satisfaction_credit(reading, amount, *, staff_user, reason, request_ke
         summary = reading_credit_summary(reading)
         if amount > summary["remaining"]:
             raise InvalidAmount(
-                f"At most {_format_cents(summary['remaining'])} can still be credited for this "
-                "reading."
+                f"At most {cents(summary['remaining'])} can still be credited for this reading."
             )
         wallet = wallet_of(summary["client"])
         revenue = platform_account(Kind.PLATFORM_REVENUE)

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.decorators import role_required
 from accounts.ratelimit import rate_limit
+from home.templatetags.soulseer_tags import cents
 
 from . import payments, payouts, selectors, services
 from .errors import WalletError
@@ -56,9 +57,7 @@ def _limits_context(user, form=None):
     for period, label, per in periods:
         if period in pending:
             value = pending[period]
-            pending_summary.append(
-                f"no limit {per}" if value is None else f"{services._format_cents(value)} {per}"
-            )
+            pending_summary.append(f"no limit {per}" if value is None else f"{cents(value)} {per}")
         cap = in_force[period]
         used = spent.get(period, 0)
         usage.append(
