@@ -1,4 +1,8 @@
+import uuid
+
 from django.conf import settings
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import RangeOperators
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -121,6 +125,12 @@ class ReaderPage(Page):
     presence = models.CharField(
         max_length=8, choices=Presence.choices, default=Presence.OFFLINE, db_index=True
     )
+    # Booking requests are confirmed at once instead of waiting for the reader (readings.bookings).
+    auto_accept_bookings = models.BooleanField(
+        "accept bookings automatically",
+        default=False,
+        help_text="Confirm booking requests at once instead of accepting each one yourself.",
+    )
     # Denormalised review aggregate, kept by the reviews service.
     rating_average = models.DecimalField(max_digits=3, decimal_places=2, default=0)
     rating_count = models.PositiveIntegerField(default=0)
@@ -153,6 +163,7 @@ class ReaderPage(Page):
             heading="Rates per minute (cents)",
             help_text="New rates apply to readings started after the change is approved.",
         ),
+        MultiFieldPanel([FieldPanel("auto_accept_bookings")], heading="Bookings"),
     ]
     # Only staff may change which account owns a page (readers see the page's other settings).
     settings_panels = Page.settings_panels + [
@@ -368,3 +379,106 @@ class Notification(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["user", "read_at"])]
+
+
+# Availability (issue 6): weekly windows and dated exceptions, in the reader's own time zone -------
+
+
+class TimeOfDayRange(models.Func):
+    """``tsrange(DATE '2000-01-01' + start, DATE '2000-01-01' + end)``: PostgreSQL has no range
+    type for times of day, so both times are anchored to one fixed date (immutable, indexable)."""
+
+    template = "tsrange(DATE '2000-01-01' + %(expressions)s)"
+    arg_joiner = ", DATE '2000-01-01' + "
+    output_field = models.DateTimeField()
+
+
+class AvailabilityRule(models.Model):
+    """A weekly window when a reader takes bookings, in the reader's time zone (``user.timezone``):
+    every ``weekday`` (0 = Monday) from ``start_time`` to ``end_time``. Written only by
+    ``readers.availability.set_weekly_availability``."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, "Monday"
+        TUESDAY = 1, "Tuesday"
+        WEDNESDAY = 2, "Wednesday"
+        THURSDAY = 3, "Thursday"
+        FRIDAY = 4, "Friday"
+        SATURDAY = 5, "Saturday"
+        SUNDAY = 6, "Sunday"
+
+    reader = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="availability_rules"
+    )
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    start_time = models.TimeField()
+    end_time = models.TimeField()
+
+    class Meta:
+        ordering = ["weekday", "start_time"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end_time__gt=models.F("start_time")),
+                name="readers_rule_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(weekday__gte=0, weekday__lte=6), name="readers_rule_weekday"
+            ),
+            # The service refuses overlaps with a message; this makes them impossible anyway.
+            ExclusionConstraint(
+                name="readers_rule_no_overlap",
+                expressions=[
+                    ("reader", RangeOperators.EQUAL),
+                    ("weekday", RangeOperators.EQUAL),
+                    (TimeOfDayRange("start_time", "end_time"), RangeOperators.OVERLAPS),
+                ],
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_weekday_display()} {self.start_time:%H:%M}-{self.end_time:%H:%M}"
+
+
+class AvailabilityException(models.Model):
+    """A dated change to the weekly windows (reader's time zone): ``off`` without times is the
+    whole day off, ``off`` with times removes that part of the day, ``extra`` adds a window."""
+
+    class Kind(models.TextChoices):
+        OFF = "off", "Not available"
+        EXTRA = "extra", "Extra hours"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    reader = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="availability_exceptions"
+    )
+    date = models.DateField()
+    kind = models.CharField(max_length=5, choices=Kind.choices)
+    start_time = models.TimeField(null=True, blank=True)
+    end_time = models.TimeField(null=True, blank=True)
+    note = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["date", "start_time"]
+        indexes = [models.Index(fields=["reader", "date"], name="readers_exception_day_idx")]
+        constraints = [
+            # Either a whole day off (no times) or a proper window (both times, end after start).
+            models.CheckConstraint(
+                condition=(
+                    models.Q(kind="off", start_time__isnull=True, end_time__isnull=True)
+                    | models.Q(
+                        start_time__isnull=False,
+                        end_time__isnull=False,
+                        end_time__gt=models.F("start_time"),
+                    )
+                ),
+                name="readers_exception_times",
+            ),
+        ]
+
+    def __str__(self):
+        if self.start_time is None:
+            return f"{self.date}: {self.get_kind_display()} all day"
+        return (
+            f"{self.date}: {self.get_kind_display()} {self.start_time:%H:%M}-{self.end_time:%H:%M}"
+        )

@@ -10,6 +10,8 @@ import uuid
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary, RangeOperators
 from django.db import models
 
 OPEN_STATES = ("requested", "accepted", "active", "paused")
@@ -47,6 +49,8 @@ class ReadingSession(models.Model):
         SPENDING_LIMIT = "spending_limit", "Spending limit reached"
         DISCONNECTED = "disconnected", "Connection lost for too long"
         STAFF = "staff", "Ended by staff"
+        # A booked reading whose booked time ran out (readings.bookings).
+        BOOKED_TIME_OVER = "booked_time_over", "Booked time is over"
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     client = models.ForeignKey(
@@ -269,3 +273,136 @@ class ReaderNote(models.Model):
 
     def __str__(self):
         return f"note by {self.reader_id} about {self.client_id}"
+
+
+# Bookings (issue 6): scheduled readings paid from a wallet hold --------------------------------
+
+# A booking in these states owns its time slot (the exclusion constraint below).
+BOOKING_SLOT_STATES = ("pending", "accepted", "in_progress")
+
+
+class TsTzRange(models.Func):
+    function = "TSTZRANGE"
+    output_field = DateTimeRangeField()
+
+
+class Booking(models.Model):
+    """A client's booked reading with one reader at a fixed time, paid from a wallet hold placed
+    when booking. Every change goes through ``readings.bookings``; the reading itself is a normal
+    ``ReadingSession`` (``session``) that is paid from the hold, never by the per-minute sweeper.
+
+    ``charged_cents`` is what was finally posted from the hold (0 while unresolved or voided).
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Waiting for the reader"
+        ACCEPTED = "accepted", "Confirmed"
+        IN_PROGRESS = "in_progress", "In progress"
+        COMPLETED = "completed", "Completed"
+        DECLINED = "declined", "Declined"
+        CANCELLED = "cancelled", "Cancelled"
+        EXPIRED = "expired", "Not answered in time"
+        NO_SHOW_CLIENT = "no_show_client", "Client did not come"
+        NO_SHOW_READER = "no_show_reader", "Reader did not come"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    client = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="bookings_as_client"
+    )
+    reader = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="bookings_as_reader"
+    )
+    reader_page = models.ForeignKey(
+        "readers.ReaderPage",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="bookings",
+    )
+    channel = models.CharField(max_length=8, choices=ReadingSession.Channel.choices)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    length_minutes = models.PositiveSmallIntegerField()
+    # Captured when booking so a later rate or share change never re-prices it.
+    rate_cents = models.PositiveIntegerField()
+    price_cents = models.PositiveIntegerField()
+    reader_share_percent = models.PositiveSmallIntegerField(default=70)
+    state = models.CharField(
+        max_length=16, choices=State.choices, default=State.PENDING, db_index=True
+    )
+    hold = models.ForeignKey(
+        "wallet.Hold", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    session = models.OneToOneField(
+        ReadingSession,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="booking",
+    )
+    charged_cents = models.PositiveIntegerField(default=0)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    cancel_reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    client_joined_at = models.DateTimeField(null=True, blank=True)
+    reader_joined_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["starts_at", "id"]
+        indexes = [
+            models.Index(fields=["client", "starts_at"], name="readings_booking_client_idx"),
+            models.Index(fields=["reader", "starts_at"], name="readings_booking_reader_idx"),
+            models.Index(
+                fields=["starts_at"],
+                condition=models.Q(state__in=BOOKING_SLOT_STATES),
+                name="readings_booking_open_idx",
+            ),
+        ]
+        constraints = [
+            # No double booking, decided by the database: two bookings of one reader whose
+            # [starts_at, ends_at) ranges overlap cannot both hold the slot.
+            ExclusionConstraint(
+                name="readings_booking_no_overlap",
+                expressions=[
+                    ("reader", RangeOperators.EQUAL),
+                    (
+                        TsTzRange("starts_at", "ends_at", RangeBoundary()),
+                        RangeOperators.OVERLAPS,
+                    ),
+                ],
+                condition=models.Q(state__in=BOOKING_SLOT_STATES),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")),
+                name="readings_booking_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(client=models.F("reader")), name="readings_booking_not_self"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(length_minutes__gt=0, rate_cents__gt=0),
+                name="readings_booking_length_rate_pos",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(reader_share_percent__lte=100),
+                name="readings_booking_share_le_100",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(charged_cents__lte=models.F("price_cents")),
+                name="readings_booking_charged_within_price",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Booking {self.public_id} ({self.state})"
+
+    @property
+    def holds_slot(self):
+        return self.state in BOOKING_SLOT_STATES

@@ -194,6 +194,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 10.0,
         "options": {"expires": 9},
     },
+    # Bookings: expire unanswered requests, apply no-shows, end booked readings at their end.
+    "readings-sweep-bookings": {
+        "task": "readings.tasks.sweep_bookings",
+        "schedule": 30.0,
+        "options": {"expires": 29},
+    },
 }
 
 # Readings engine.
@@ -201,6 +207,31 @@ MIN_START_MINUTES = int(env("MIN_START_MINUTES", "1"))
 READING_REQUEST_TIMEOUT_SECONDS = int(env("READING_REQUEST_TIMEOUT_SECONDS", "60"))
 READING_RECONNECT_GRACE_SECONDS = int(env("READING_RECONNECT_GRACE_SECONDS", "300"))
 READING_QUEUE_OFFER_SECONDS = int(env("READING_QUEUE_OFFER_SECONDS", "60"))
+
+# Bookings (readings.bookings, readers.availability). Written here so the rules the client is
+# shown ("free cancellation until ...") and the rules applied are the same numbers.
+# Lengths a client may book, in minutes; the price is the channel's per-minute rate x length.
+BOOKING_LENGTHS = (15, 30, 45, 60)
+# Slots are offered on this grid (minutes past the hour in the reader's zone).
+BOOKING_SLOT_STEP_MINUTES = 15
+# A slot must start at least this far ahead, so the reader has time to see and accept it.
+BOOKING_MIN_NOTICE_MINUTES = int(env("BOOKING_MIN_NOTICE_MINUTES", "120"))
+# How far ahead clients may book.
+BOOKING_MAX_DAYS_AHEAD = int(env("BOOKING_MAX_DAYS_AHEAD", "60"))
+# A request the reader has not answered this long before the start expires (hold released).
+# Must stay below BOOKING_MIN_NOTICE_MINUTES or a short-notice booking could never be accepted.
+BOOKING_ACCEPT_DEADLINE_MINUTES = int(env("BOOKING_ACCEPT_DEADLINE_MINUTES", "30"))
+# A client may cancel for free until this many hours before the start ...
+BOOKING_FREE_CANCEL_HOURS = int(env("BOOKING_FREE_CANCEL_HOURS", "24"))
+# ... after that this share of the price is charged (reader/platform split like readings) and
+# the rest released. A reader cancelling always releases everything to the client.
+BOOKING_LATE_CANCEL_PERCENT = int(env("BOOKING_LATE_CANCEL_PERCENT", "50"))
+# Both sides can join this many minutes before the start.
+BOOKING_JOIN_EARLY_MINUTES = int(env("BOOKING_JOIN_EARLY_MINUTES", "5"))
+# Who has not joined this long after the start is a no-show: an absent reader releases the
+# whole hold (and counts as a missed request); an absent client (reader present) pays this share.
+BOOKING_NO_SHOW_GRACE_MINUTES = int(env("BOOKING_NO_SHOW_GRACE_MINUTES", "10"))
+BOOKING_CLIENT_NO_SHOW_PERCENT = int(env("BOOKING_CLIENT_NO_SHOW_PERCENT", "100"))
 
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
