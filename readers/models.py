@@ -366,6 +366,7 @@ class Notification(models.Model):
     class Kind(models.TextChoices):
         READER_ONLINE = "reader_online", "Reader online"
         APPLICATION = "application", "Reader application"
+        BOOKING = "booking", "Booking"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

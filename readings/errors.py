@@ -49,3 +49,19 @@ class InvalidChannel(ReadingError):
 
 class QueueError(ReadingError):
     default_message = "You cannot join this reader's queue right now."
+
+
+# Bookings (readings.bookings, readers.availability) ----------------------------------------------
+
+
+class BookingError(ReadingError):
+    """A booking or availability change was refused; nothing was saved. ``str()`` says why."""
+
+    default_message = "That booking is not possible."
+
+
+class SlotTaken(BookingError):
+    """Lost the race for a slot: another booking holds an overlapping time (exclusion
+    constraint). No hold remains."""
+
+    default_message = "That time was just booked by someone else. Please choose another time."

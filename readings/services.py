@@ -146,6 +146,14 @@ def _locked(session):
     return ReadingSession.objects.select_for_update().get(pk=session.pk)
 
 
+def _is_booked(session):
+    """Whether ``session`` is a booked reading (paid from a booking's hold, never billed per
+    minute; see ``readings.bookings``). One indexed lookup."""
+    from .models import Booking
+
+    return Booking.objects.filter(session_id=session.pk).exists()
+
+
 def _refresh(target, source):
     """Copy the locked row's fields onto the caller's instance so it sees the new state."""
     for field in ReadingSession._meta.concrete_fields:
@@ -403,15 +411,23 @@ def start(session, actor=None):
         _require_party(locked, actor, "client", "reader", "system")
         if not can_transition(locked.state, State.ACTIVE) or locked.state != State.ACCEPTED:
             raise IllegalTransition(locked.state, State.ACTIVE)
-        if locked.free_minutes == 0:
+        booked = _is_booked(locked)
+        if locked.free_minutes == 0 and not booked:
             balance = wallet.wallet_of(locked.client).balance
             if balance < locked.rate_cents:
                 raise InsufficientBalance()
         at = db_now()
         locked.started_at = at
-        locked.next_minute_at = at
+        # Booked: paid from the booking's hold; next_minute_at stays NULL so the per-minute
+        # sweeper never selects it.
+        locked.next_minute_at = None if booked else at
         _apply_transition(locked, State.ACTIVE, actor, fields=["started_at", "next_minute_at"])
-        billing.bill_sessions([locked.pk], at)
+        if booked:
+            from . import bookings
+
+            bookings.session_started_locked(locked, at)
+        else:
+            billing.bill_sessions([locked.pk], at)
         locked.refresh_from_db()
     _refresh(session, locked)
     return session
@@ -428,7 +444,8 @@ def pause(session, actor=None, reason="disconnected"):
         if locked.state != State.ACTIVE:
             raise IllegalTransition(locked.state, State.PAUSED)
         at = db_now()
-        billing.bill_sessions([locked.pk], at)
+        if not _is_booked(locked):  # booked readings are paid from their hold
+            billing.bill_sessions([locked.pk], at)
         locked.refresh_from_db()
         if locked.state != State.ACTIVE:  # billing ended it (funds ran out)
             _refresh(session, locked)
@@ -452,7 +469,9 @@ def resume(session, actor=None):
         at = db_now()
         gap = max(at - locked.paused_at, timedelta(0))
         locked.paused_total += gap
-        locked.next_minute_at = locked.next_minute_at + gap
+        booked = _is_booked(locked)
+        # Booked readings have no per-minute schedule (NULL keeps them out of the sweeper).
+        locked.next_minute_at = None if booked else locked.next_minute_at + gap
         locked.paused_at = None
         _apply_transition(
             locked,
@@ -461,7 +480,8 @@ def resume(session, actor=None):
             extra={"paused_seconds": gap.total_seconds()},
             fields=["paused_total", "next_minute_at", "paused_at"],
         )
-        billing.bill_sessions([locked.pk], at)
+        if not booked:
+            billing.bill_sessions([locked.pk], at)
         locked.refresh_from_db()
     _refresh(session, locked)
     return session
@@ -479,7 +499,8 @@ def end(session, actor=None, reason=""):
         if locked.state not in (State.ACTIVE, State.PAUSED):
             raise IllegalTransition(locked.state, State.ENDED)
         at = db_now()
-        billing.bill_sessions([locked.pk], at)
+        if not _is_booked(locked):  # booked readings are settled from their hold instead
+            billing.bill_sessions([locked.pk], at)
         locked.refresh_from_db()
         if locked.state == State.ACTIVE or locked.state == State.PAUSED:
             reason = reason or {
@@ -502,13 +523,26 @@ def finish_locked(locked, at, reason, actor=None):
     locked.ended_at = at
     locked.end_reason = reason
     locked.next_minute_at = None
+    settled_fields = []
+    if _is_booked(locked):
+        # A booked reading is paid now, from its hold (readings.bookings settlement rule).
+        from . import bookings
+
+        settled_fields = bookings.settle_session_locked(locked, at, reason)
     _apply_transition(
         locked,
         State.ENDED,
         actor,
         reason=reason,
         extra={"billed_minutes": locked.billed_minutes, "total_cents": locked.total_cents},
-        fields=["ended_at", "end_reason", "next_minute_at", "paused_at", "paused_total"],
+        fields=[
+            "ended_at",
+            "end_reason",
+            "next_minute_at",
+            "paused_at",
+            "paused_total",
+            *settled_fields,
+        ],
     )
     events.notify(locked, "ended", {"reason": reason, "summary": summary(locked)})
     presence.mark_free(locked.reader_id)

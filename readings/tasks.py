@@ -25,3 +25,12 @@ def sweep_reading_timeouts():
         "ended_disconnected": services.end_stale_paused(),
         "offers_lapsed": presence.lapse_offers(),
     }
+
+
+@shared_task(ignore_result=True)
+def sweep_bookings():
+    """Bookings: expire unanswered requests, apply no-shows, end booked readings at their end
+    (readings.bookings.sweep_bookings; safe to overlap and repeat)."""
+    from .bookings import sweep_bookings as sweep
+
+    return sweep()
