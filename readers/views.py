@@ -27,27 +27,20 @@ def _private(response, seconds=0):
 
 @require_GET
 def reader_status(request, page_id):
-    """Presence, current prices and the favorite heart for one reader page (HTMX fragment)."""
-    page = get_object_or_404(
-        ReaderPage.objects.live().only(
-            "id",
-            "title",
-            "display_name",
-            "presence",
-            "chat_rate_cents",
-            "voice_rate_cents",
-            "video_rate_cents",
-            "offers_chat",
-            "offers_voice",
-            "offers_video",
-        ),
-        pk=page_id,
-    )
+    """Presence, current prices, the favorite heart and the start / "notify me when free"
+    actions (with the visitor's place in the reader's line) for one reader page (HTMX
+    fragment)."""
+    from readings.views import QUEUE_PAGE_FIELDS, queue_panel_context
+
+    page = get_object_or_404(ReaderPage.objects.live().only(*QUEUE_PAGE_FIELDS), pk=page_id)
     context = {
         "reader": page,
         "is_favorite": bool(selectors.favorite_page_ids(request.user, [page.pk])),
+        **queue_panel_context(request, page),
     }
-    return _private(render(request, "readers/_reader_status.html", context), seconds=15)
+    # Someone in line is polled faster by the queue panel itself; this copy must not go stale.
+    seconds = 0 if context["queue"].entry is not None else 15
+    return _private(render(request, "readers/_reader_status.html", context), seconds=seconds)
 
 
 @require_GET

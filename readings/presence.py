@@ -8,10 +8,12 @@ gets an ``offer`` event and ``READING_QUEUE_OFFER_SECONDS`` (default 60) to star
 during the offer the reader is reserved for that client; a lapsed offer moves to the next client.
 """
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
 
 from home.audit import record_event
 
@@ -30,6 +32,11 @@ def _pages():
     from readers.models import ReaderPage
 
     return ReaderPage.objects
+
+
+ACTIVE_QUEUE_STATES = (QueueEntry.State.WAITING, QueueEntry.State.OFFERED)
+# A lapsed turn is mentioned on the reader's page for this long ("you missed your turn").
+RECENT_LAPSE = timedelta(minutes=10)
 
 
 def offer_seconds():
@@ -103,10 +110,19 @@ def join_queue(client, reader_page):
     if current == _presence().OFFLINE:
         raise QueueError("This reader is offline; the queue is only for busy readers.")
     existing = QueueEntry.objects.filter(
-        client=client, reader_id=reader_id, state__in=["waiting", "offered"]
+        client=client, reader_id=reader_id, state__in=ACTIVE_QUEUE_STATES
     ).first()
     if existing is not None:
         return existing
+    if (
+        current == _presence().ONLINE
+        and not QueueEntry.objects.filter(
+            reader_id=reader_id, state__in=ACTIVE_QUEUE_STATES
+        ).exists()
+    ):
+        # Free with nobody in line: the client should simply start a reading. An online reader
+        # with an offer out (reserved for the next client) or a line still queues.
+        raise QueueError("This reader is free now: start a reading instead of queueing.")
     try:
         with transaction.atomic():
             entry = QueueEntry.objects.create(client=client, reader_id=reader_id)
@@ -115,7 +131,7 @@ def join_queue(client, reader_page):
                 offer_next(reader_id)
     except IntegrityError:
         return QueueEntry.objects.get(
-            client=client, reader_id=reader_id, state__in=["waiting", "offered"]
+            client=client, reader_id=reader_id, state__in=ACTIVE_QUEUE_STATES
         )
     entry.refresh_from_db()
     return entry
@@ -125,7 +141,7 @@ def leave_queue(client, reader_page):
     with transaction.atomic():
         entry = (
             QueueEntry.objects.select_for_update()
-            .filter(client=client, reader_id=reader_page.user_id, state__in=["waiting", "offered"])
+            .filter(client=client, reader_id=reader_page.user_id, state__in=ACTIVE_QUEUE_STATES)
             .first()
         )
         if entry is None:
@@ -140,16 +156,92 @@ def leave_queue(client, reader_page):
 
 def position_in_queue(client, reader_user):
     entry = QueueEntry.objects.filter(
-        client=client, reader=reader_user, state__in=["waiting", "offered"]
+        client=client, reader=reader_user, state__in=ACTIVE_QUEUE_STATES
     ).first()
     if entry is None:
         return None
     return (
         QueueEntry.objects.filter(
-            reader=reader_user, state__in=["waiting", "offered"], created_at__lt=entry.created_at
+            reader=reader_user, state__in=ACTIVE_QUEUE_STATES, created_at__lt=entry.created_at
         ).count()
         + 1
     )
+
+
+@dataclass(frozen=True)
+class QueueStatus:
+    """What one client sees of one reader's line (the reader page's actions panel)."""
+
+    entry: QueueEntry | None = None  # the client's waiting/offered entry
+    position: int | None = None  # 1 = first in line (or holding the offer)
+    lapsed_recently: bool = False  # the client's last turn ran out a moment ago
+    reserved_for_other: bool = False  # an offer is out to someone else
+
+    @property
+    def waiting(self):
+        return self.entry is not None and self.entry.state == QueueEntry.State.WAITING
+
+    @property
+    def offered(self):
+        return self.entry is not None and self.entry.state == QueueEntry.State.OFFERED
+
+    @property
+    def offer_seconds_left(self):
+        from django.utils import timezone
+
+        if not self.offered or self.entry.offer_expires_at is None:
+            return 0
+        return max(int((self.entry.offer_expires_at - timezone.now()).total_seconds()), 0)
+
+
+def queue_status(client, reader_id, *, check_reserved=True):
+    """The client's place in ``reader_id``'s line, in one query: the client's latest entry for
+    that reader, its position, and whether someone else holds the offer (only asked for when
+    ``check_reserved``: an offer is out only while the reader is online)."""
+    if client is None or not client.is_authenticated or client.pk == reader_id:
+        return QueueStatus()
+    active = Q(reader_id=reader_id, state__in=ACTIVE_QUEUE_STATES)
+    entry = (
+        QueueEntry.objects.filter(client=client, reader_id=reader_id)
+        .annotate(
+            ahead=Subquery(
+                QueueEntry.objects.filter(active, created_at__lt=OuterRef("created_at"))
+                .values("reader_id")
+                .annotate(n=Count("id"))
+                .values("n")[:1]
+            ),
+            other_offer=Exists(
+                QueueEntry.objects.filter(
+                    reader_id=reader_id, state=QueueEntry.State.OFFERED
+                ).exclude(client=client)
+            ),
+        )
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if entry is None:
+        # Never queued for this reader: only "is an offer out?" matters.
+        reserved = (
+            check_reserved
+            and QueueEntry.objects.filter(
+                reader_id=reader_id, state=QueueEntry.State.OFFERED
+            ).exists()
+        )
+        return QueueStatus(reserved_for_other=reserved)
+    if entry.state in ACTIVE_QUEUE_STATES:
+        return QueueStatus(
+            entry=entry,
+            position=(entry.ahead or 0) + 1,
+            reserved_for_other=entry.other_offer,
+        )
+    from django.utils import timezone
+
+    lapsed = (
+        entry.state == QueueEntry.State.LAPSED
+        and entry.offer_expires_at is not None
+        and entry.offer_expires_at > timezone.now() - RECENT_LAPSE
+    )
+    return QueueStatus(lapsed_recently=lapsed, reserved_for_other=entry.other_offer)
 
 
 def offer_next(reader_id):
@@ -224,6 +316,8 @@ __all__ = [
     "join_queue",
     "leave_queue",
     "position_in_queue",
+    "queue_status",
+    "QueueStatus",
     "offer_next",
     "lapse_offers",
 ]

@@ -9,6 +9,11 @@ urlpatterns = [
     path("desk/", views.reader_desk, name="reader_desk"),
     path("desk/incoming/", views.reader_incoming, name="reader_incoming"),
     path("desk/presence/", views.reader_presence, name="reader_presence"),
+    # "Call me when free": a reader's line (queue), by reader page id.
+    path("queue/<int:page_id>/", views.queue_panel, name="queue_panel"),
+    path("queue/<int:page_id>/join/", views.queue_join, name="queue_join"),
+    path("queue/<int:page_id>/leave/", views.queue_leave, name="queue_leave"),
+    path("queue/<int:page_id>/pass/", views.queue_pass, name="queue_pass"),
     path("<uuid:public_id>/", views.session_page, name="session"),
     path("<uuid:public_id>/status/", views.waiting_status, name="waiting_status"),
     path("<uuid:public_id>/cancel/", views.cancel, name="cancel"),

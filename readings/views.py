@@ -312,3 +312,113 @@ def reader_presence(request):
             label = dict(form.fields["presence"].choices)[form.cleaned_data["presence"]]
             messages.success(request, f"Your status is now: {label}.")
     return redirect("readings:reader_desk")
+
+
+# "Call me when free": the reader page's actions panel and the reader's queue ---------------------
+
+
+def queue_panel_context(request, page):
+    """Context of ``readings/queue/_actions.html`` for ``page`` (also used by readers:status)."""
+    from . import presence
+
+    queue = presence.queue_status(
+        request.user, page.user_id, check_reserved=page.presence == "online"
+    )
+    return {"page": page, "queue": queue, "offer_seconds": presence.offer_seconds()}
+
+
+# The fields the actions panel reads (``rates`` needs the rate and offers_* columns).
+QUEUE_PAGE_FIELDS = (
+    "id",
+    "title",
+    "url_path",
+    "display_name",
+    "user_id",
+    "presence",
+    "chat_rate_cents",
+    "voice_rate_cents",
+    "video_rate_cents",
+    "offers_chat",
+    "offers_voice",
+    "offers_video",
+)
+
+
+def _queue_page(page_id):
+    from django.shortcuts import get_object_or_404
+
+    from readers.models import ReaderPage
+
+    return get_object_or_404(ReaderPage.objects.live().only(*QUEUE_PAGE_FIELDS), pk=page_id)
+
+
+def _queue_panel(request, page, error=""):
+    context = queue_panel_context(request, page)
+    context["queue_error"] = error
+    response = render(request, "readings/queue/_actions.html", context)
+    # Per user and changing every few seconds: never cached anywhere.
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _queue_answer(request, page, action, success):
+    """Run a queue action; HTMX gets the fresh panel (errors shown in it, status 200 so HTMX
+    swaps it), a plain form post is redirected back to the reader's page."""
+    error = ""
+    try:
+        action()
+    except ReadingError as exc:
+        error = str(exc)
+    if request.htmx:
+        return _queue_panel(request, page, error)
+    if error:
+        messages.error(request, error)
+    elif success:
+        messages.success(request, success)
+    return redirect(page.url or "/readers/")
+
+
+@require_GET
+def queue_panel(request, page_id):
+    """HTMX poll while the visitor is in a reader's line: their place, or their turn."""
+    return _queue_panel(request, _queue_page(page_id))
+
+
+@login_required
+@require_POST
+def queue_join(request, page_id):
+    from . import presence
+
+    page = _queue_page(page_id)
+    return _queue_answer(
+        request,
+        page,
+        lambda: presence.join_queue(request.user, page),
+        "You're in line. Keep the reader's page open: your turn shows up there.",
+    )
+
+
+@login_required
+@require_POST
+def queue_leave(request, page_id):
+    from . import presence
+
+    page = _queue_page(page_id)
+    return _queue_answer(
+        request, page, lambda: presence.leave_queue(request.user, page), "You left the line."
+    )
+
+
+@login_required
+@require_POST
+def queue_pass(request, page_id):
+    """The client lets their turn go: they leave the line and the next client gets the turn."""
+    from . import presence
+
+    page = _queue_page(page_id)
+    return _queue_answer(
+        request,
+        page,
+        lambda: presence.leave_queue(request.user, page),
+        "You passed; the next client in line gets the turn.",
+    )
