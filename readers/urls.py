@@ -1,6 +1,6 @@
 from django.urls import path
 
-from readers import views
+from readers import availability_views, views
 
 app_name = "readers"
 
@@ -8,6 +8,23 @@ app_name = "readers"
 urlpatterns = [
     path("apply/", views.apply, name="apply"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("availability/", availability_views.editor, name="availability"),
+    path("availability/row/", availability_views.window_row, name="availability_row"),
+    path(
+        "availability/exceptions/",
+        availability_views.exception_add,
+        name="availability_exception_add",
+    ),
+    path(
+        "availability/exceptions/<uuid:exception_id>/remove/",
+        availability_views.exception_remove,
+        name="availability_exception_remove",
+    ),
+    path(
+        "availability/auto-accept/",
+        availability_views.auto_accept,
+        name="availability_auto_accept",
+    ),
     path("mine/", views.my_readers, name="my_readers"),
     path("status/", views.directory_status, name="directory_status"),
     path("<int:page_id>/status/", views.reader_status, name="status"),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import booking_views, views
 
 app_name = "readings"
 
@@ -14,6 +14,22 @@ urlpatterns = [
     path("queue/<int:page_id>/join/", views.queue_join, name="queue_join"),
     path("queue/<int:page_id>/leave/", views.queue_leave, name="queue_leave"),
     path("queue/<int:page_id>/pass/", views.queue_pass, name="queue_pass"),
+    # Bookings (scheduled readings): calendar by reader page id, bookings by public_id.
+    path("book/<int:page_id>/", booking_views.book, name="book"),
+    path("book/<int:page_id>/confirm/", booking_views.book_confirm, name="book_confirm"),
+    path("bookings/", booking_views.my_bookings, name="bookings"),
+    path("bookings/<uuid:public_id>/", booking_views.booking_detail, name="booking"),
+    path(
+        "bookings/<uuid:public_id>/join-panel/",
+        booking_views.booking_join_panel,
+        name="booking_join_panel",
+    ),
+    path("bookings/<uuid:public_id>/join/", booking_views.booking_join, name="booking_join"),
+    path("bookings/<uuid:public_id>/cancel/", booking_views.booking_cancel, name="booking_cancel"),
+    path("bookings/<uuid:public_id>/accept/", booking_views.booking_accept, name="booking_accept"),
+    path(
+        "bookings/<uuid:public_id>/decline/", booking_views.booking_decline, name="booking_decline"
+    ),
     path("<uuid:public_id>/", views.session_page, name="session"),
     path("<uuid:public_id>/status/", views.waiting_status, name="waiting_status"),
     path("<uuid:public_id>/cancel/", views.cancel, name="cancel"),

@@ -1,0 +1,102 @@
+"""Forms of the booking pages: the calendar's pickers and the confirm step.
+
+They only parse what the browser sends; whether a slot can be booked (free, in the future,
+channel offered, balance) is decided by ``readings.bookings.book``.
+"""
+
+import zoneinfo
+from datetime import UTC, datetime
+
+from django import forms
+from django.conf import settings
+
+from accounts.forms import StyledFormMixin
+
+from .models import ReadingSession
+
+DEFAULT_LENGTH = 30
+
+
+def booking_lengths():
+    return tuple(getattr(settings, "BOOKING_LENGTHS", (15, 30, 45, 60)))
+
+
+def valid_zone(name):
+    """A ``ZoneInfo`` for a known IANA name, else ``None`` (never raises on user input)."""
+    name = (name or "").strip()
+    if not name or len(name) > 64 or name not in zoneinfo.available_timezones():
+        return None
+    return zoneinfo.ZoneInfo(name)
+
+
+class UTCDateTimeField(forms.Field):
+    """An ISO 8601 instant with an offset (``2026-12-01T15:00:00+00:00``), returned in UTC."""
+
+    default_error_messages = {"invalid": "Pick a time from the calendar."}
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, datetime):
+            moment = value
+        else:
+            try:
+                moment = datetime.fromisoformat(str(value).strip().replace(" ", "+"))
+            except ValueError:
+                raise forms.ValidationError(
+                    self.error_messages["invalid"], code="invalid"
+                ) from None
+        if moment.tzinfo is None:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return moment.astimezone(UTC)
+
+
+class BookingChoiceMixin:
+    def _set_choices(self, channels):
+        self.fields["channel"].choices = [(key, label) for key, label, _rate in channels]
+        self.fields["length"].choices = [(n, f"{n} min") for n in booking_lengths()]
+
+
+class CalendarForm(BookingChoiceMixin, forms.Form):
+    """The calendar's pickers (query string); bad values fall back to defaults."""
+
+    channel = forms.ChoiceField(required=False)
+    length = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
+    week = forms.DateField(required=False)
+    tz = forms.CharField(required=False, max_length=64)
+
+    def __init__(self, data, *, channels):
+        super().__init__(data)
+        self._set_choices(channels)
+        self.channels = channels
+
+    def values(self):
+        """``(channel, length, week, zone_name)`` with invalid parts replaced by defaults."""
+        self.is_valid()
+        cleaned = getattr(self, "cleaned_data", {})
+        offered = [key for key, _label, _rate in self.channels]
+        channel = cleaned.get("channel") if "channel" not in self.errors else None
+        if channel not in offered:
+            channel = offered[0] if offered else ReadingSession.Channel.CHAT
+        length = cleaned.get("length") if "length" not in self.errors else None
+        if length not in booking_lengths():
+            length = DEFAULT_LENGTH if DEFAULT_LENGTH in booking_lengths() else booking_lengths()[0]
+        week = cleaned.get("week") if "week" not in self.errors else None
+        tz = cleaned.get("tz") if "tz" not in self.errors else ""
+        return channel, length, week, tz or ""
+
+
+class BookingConfirmForm(StyledFormMixin, BookingChoiceMixin, forms.Form):
+    """The slot, channel and length a client confirms (carried from the calendar)."""
+
+    starts_at = UTCDateTimeField(widget=forms.HiddenInput)
+    channel = forms.ChoiceField(widget=forms.HiddenInput)
+    length = forms.TypedChoiceField(coerce=int, widget=forms.HiddenInput)
+
+    def __init__(self, data, *, channels):
+        super().__init__(data)
+        self._set_choices(channels)
+        self.fields["channel"].error_messages["invalid_choice"] = (
+            "This reader doesn't offer that kind of reading."
+        )
+        self.fields["length"].error_messages["invalid_choice"] = "Choose 15, 30, 45 or 60 minutes."
