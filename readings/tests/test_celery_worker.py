@@ -5,7 +5,7 @@ with ``.delay()`` exactly as beat sends them.
 
 The tasks ignore their results (beat never reads them), so the test waits for their effects in
 the database, with a deadline. Nothing can hang CI: the broker is probed with a short connect
-timeout (an unreachable broker skips the test), every wait has a deadline, and a SIGALRM watchdog
+timeout (an unreachable broker fails the test at once), every wait has a deadline, and a SIGALRM watchdog
 fails the test if the worker never starts or never stops.
 """
 
@@ -96,7 +96,7 @@ def celery_worker_app():
             connection.ensure_connection(max_retries=1, timeout=3)
     except Exception as error:  # noqa: BLE001
         celery_app.conf.update(saved)
-        pytest.skip(f"no Celery broker at {broker}: {error}")
+        pytest.fail(f"no Celery broker at {broker}: {error}")
     try:
         yield celery_app, queue
     finally:
