@@ -54,7 +54,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -73,6 +73,8 @@ State = Booking.State
 SessionState = ReadingSession.State
 EndReason = ReadingSession.EndReason
 
+# First key of the advisory lock that orders one reader's booking inserts ("BOOK").
+BOOKING_LOCK_SPACE = 0x424F4F4B
 # End reasons that charge the whole price; any other end charges the minutes started.
 FULL_PRICE_REASONS = frozenset({EndReason.CLIENT, EndReason.BOOKED_TIME_OVER})
 # Sessions of a booking that can no longer be used (a waiting room someone left).
@@ -326,6 +328,7 @@ def book(client, reader_page, *, channel, starts_at, length_minutes):
     )
     try:
         with transaction.atomic():
+            _serialise_bookings_of(reader.pk)
             at = services.db_now()
             booking.decided_at = at if auto else None
             try:
@@ -334,6 +337,13 @@ def book(client, reader_page, *, channel, starts_at, length_minutes):
             except IntegrityError as error:
                 constraint = getattr(getattr(error.__cause__, "diag", None), "constraint_name", "")
                 if constraint == "readings_booking_no_overlap":
+                    raise SlotTaken() from error
+                raise
+            except OperationalError as error:
+                # Two uncommitted overlapping rows wait for each other in the exclusion check;
+                # PostgreSQL aborts one (deadlock). The lock above prevents it; this is the
+                # safety net should anything insert bookings without it.
+                if getattr(error.__cause__, "sqlstate", "") == "40P01":
                     raise SlotTaken() from error
                 raise
             booking.hold = wallet.hold(
@@ -380,6 +390,18 @@ def book(client, reader_page, *, channel, starts_at, length_minutes):
     except SpendingLimitReached as error:
         raise BookingError(str(error)) from error
     return booking
+
+
+def _serialise_bookings_of(reader_id):
+    """Bookings of one reader are inserted one at a time (a transaction-scoped advisory lock).
+
+    The exclusion constraint still decides who gets a slot: the second insert waits for the first
+    to commit and then violates the constraint (``SlotTaken``). Without this order, two
+    uncommitted overlapping inserts each wait for the other inside the exclusion check and
+    PostgreSQL breaks the deadlock by aborting one.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [BOOKING_LOCK_SPACE, reader_id])
 
 
 def _notify_client_accepted(booking):

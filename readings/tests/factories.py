@@ -68,3 +68,67 @@ def shift_back(session, seconds):
         )
     session.refresh_from_db()
     return session
+
+
+# Bookings ---------------------------------------------------------------------------------------
+
+
+def open_all_week(reader_user, start=None, end=None):
+    """Weekly windows every day (default the whole day) in the reader's zone."""
+    from datetime import time
+
+    from readers import availability
+
+    start, end = start or time(0, 0), end or time(23, 59)
+    return availability.set_weekly_availability(
+        reader_user, [(day, start, end) for day in range(7)]
+    )
+
+
+def tomorrow_at(hour, minute=0):
+    """An aware UTC datetime tomorrow at ``hour:minute`` UTC (always beyond the minimum
+    notice)."""
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC)
+    return (now + timedelta(days=1)).replace(hour=hour, minute=minute, second=0, microsecond=0)
+
+
+def make_booking(
+    client=None,
+    reader_page=None,
+    *,
+    channel="chat",
+    length=30,
+    starts_at=None,
+    accept=True,
+    balance=20_000,
+):
+    """A booking through ``readings.bookings.book`` (and ``accept`` unless ``accept=False``).
+    The reader gets all-day availability when they have none."""
+    from readings import bookings
+
+    reader_page = reader_page or make_reader(presence="offline")
+    if not reader_page.user.availability_rules.exists():
+        open_all_week(reader_page.user)
+    client = client or make_client(balance=balance)
+    booking = bookings.book(
+        client,
+        reader_page,
+        channel=channel,
+        starts_at=starts_at or tomorrow_at(10),
+        length_minutes=length,
+    )
+    if accept and booking.state == "pending":
+        bookings.accept(booking, reader_page.user)
+    return booking
+
+
+def move_booking(booking, starts_at):
+    """Pretend time passed: the booking now starts at ``starts_at`` (same length)."""
+    from readings.models import Booking
+
+    ends_at = starts_at + timedelta(minutes=booking.length_minutes)
+    Booking.objects.filter(pk=booking.pk).update(starts_at=starts_at, ends_at=ends_at)
+    booking.refresh_from_db()
+    return booking
