@@ -258,14 +258,35 @@ def _charge(top_up, customer_id, *, off_session):
 
 
 def client_secret_for(top_up):
-    """The PaymentIntent's client secret while the browser must authenticate it, else None."""
+    """The PaymentIntent's client secret while the browser must authenticate it (3-D Secure),
+    else None.
+
+    Also follows the PaymentIntent out of ``requires_action`` (the page polls this): a failed or
+    abandoned authentication (``requires_payment_method``/``canceled``) fails the top-up with
+    Stripe's message; a passed one moves it to ``processing`` and the ``payment_intent.succeeded``
+    webhook credits the wallet as for any top-up (never this poll).
+    """
     if top_up.status != TopUp.Status.REQUIRES_ACTION or not top_up.payment_intent_id:
         return None
     try:
         intent = stripe.PaymentIntent.retrieve(top_up.payment_intent_id, api_key=api_key())
     except stripe.StripeError:
         return None
-    return intent.client_secret if intent.status == "requires_action" else None
+    if intent.status == "requires_action":
+        return intent.client_secret
+    if intent.status in {"requires_payment_method", "canceled"}:
+        error = intent.get("last_payment_error") or {}
+        _mark_failed(
+            top_up,
+            error.get("message")
+            or "Your bank could not confirm this payment. Your card was not charged.",
+        )
+    elif intent.status in {"processing", "succeeded", "requires_capture"}:
+        TopUp.objects.filter(pk=top_up.pk, status=TopUp.Status.REQUIRES_ACTION).update(
+            status=TopUp.Status.PROCESSING
+        )
+        top_up.refresh_from_db()
+    return None
 
 
 def _failed_intent_id(error):
@@ -516,30 +537,122 @@ def apply_charge_refunds(charge_data):
     return applied
 
 
-def apply_dispute(dispute_data):
-    """``charge.dispute.created``: the disputed amount leaves the wallet (or becomes owed)."""
+# Inquiries ("warning_*" statuses) are questions from the card issuer: Stripe withdraws no funds
+# for them, so the wallet is not debited either.
+INQUIRY_STATUSES = frozenset({"warning_needs_response", "warning_under_review", "warning_closed"})
+
+
+def _disputed_intent_id(dispute_data):
     intent_id = dispute_data.get("payment_intent")
-    if not intent_id and dispute_data.get("charge"):
-        charge = stripe.Charge.retrieve(dispute_data["charge"], api_key=api_key())
+    if isinstance(intent_id, dict):
+        intent_id = intent_id.get("id")
+    charge_id = dispute_data.get("charge")
+    if isinstance(charge_id, dict):
+        intent_id = intent_id or charge_id.get("payment_intent")
+        charge_id = charge_id.get("id")
+    if not intent_id and charge_id:
+        charge = stripe.Charge.retrieve(charge_id, api_key=api_key())
         intent_id = charge.payment_intent
+    return intent_id
+
+
+def apply_dispute(dispute_data):
+    """``charge.dispute.created``: the disputed amount leaves the wallet (or becomes owed).
+
+    Once per dispute (transfer key ``stripe:dispute:<dp_id>``), whichever event arrives first.
+    Returns the debit transfer, or None (not a wallet top-up, or an inquiry).
+    """
+    if dispute_data.get("status") in INQUIRY_STATUSES:
+        return None
+    intent_id = _disputed_intent_id(dispute_data)
     if not intent_id:
         return None
     with transaction.atomic():
         top_up = TopUp.objects.select_for_update().filter(payment_intent_id=intent_id).first()
         if top_up is None or not top_up.credit_transfer_id:
             return None
-        amount = min(int(dispute_data["amount"]), top_up.amount - top_up.refunded_amount)
-        key = f"stripe:dispute:{dispute_data['id']}"
-        if amount <= 0:
-            return Transfer.objects.filter(idempotency_key=key).first()
-        return _debit_back(
-            top_up,
-            amount,
-            key=key,
-            kind=Transfer.Kind.DISPUTE,
-            description="Card payment disputed",
-            metadata={"dispute": dispute_data["id"], "reason": dispute_data.get("reason", "")},
-        )
+        return _debit_dispute(top_up, dispute_data)
+
+
+def _debit_dispute(top_up, dispute_data):
+    """Caller holds the top-up's row lock."""
+    amount = min(int(dispute_data["amount"]), top_up.amount - top_up.refunded_amount)
+    key = f"stripe:dispute:{dispute_data['id']}"
+    if amount <= 0:
+        return Transfer.objects.filter(idempotency_key=key).first()
+    return _debit_back(
+        top_up,
+        amount,
+        key=key,
+        kind=Transfer.Kind.DISPUTE,
+        description="Card payment disputed",
+        metadata={"dispute": dispute_data["id"], "reason": dispute_data.get("reason", "")},
+    )
+
+
+def apply_dispute_closed(dispute_data):
+    """``charge.dispute.closed``: ``won`` gives the disputed amount back (Stripe returns the
+    funds), once per dispute (key ``stripe:dispute_won:<dp_id>``); ``lost`` changes nothing more
+    (the debit made when the dispute opened stands).
+
+    Events can arrive out of order: the opening debit is made here first when it is missing (same
+    key as ``apply_dispute``, so the late ``created`` event is a no-op), and a won dispute then nets
+    to zero. Returns the credit transfer for ``won``, else the debit (or None).
+    """
+    status = dispute_data.get("status")
+    if status in INQUIRY_STATUSES:
+        return None
+    intent_id = _disputed_intent_id(dispute_data)
+    if not intent_id:
+        return None
+    with transaction.atomic():
+        top_up = TopUp.objects.select_for_update().filter(payment_intent_id=intent_id).first()
+        if top_up is None or not top_up.credit_transfer_id:
+            return None
+        debit = _debit_dispute(top_up, dispute_data)
+        if status != "won" or debit is None:
+            return debit
+        return _credit_back(top_up, debit, dispute_data["id"])
+
+
+def _credit_back(top_up, debit, dispute_id):
+    """Give a won dispute's debit back: repay what the client owes first, the rest to the wallet
+    (like a top-up). Caller holds the top-up's row lock. Idempotent on the key."""
+    key = f"stripe:dispute_won:{dispute_id}"
+    existing = Transfer.objects.filter(idempotency_key=key).first()
+    if existing is not None:
+        existing.replayed = True
+        return existing
+    user = top_up.user
+    wallet = services.wallet_of(user)
+    owed = services.get_account(Kind.CLIENT_OWED, user)
+    clearing = services.platform_account(Kind.STRIPE_CLEARING)
+    amount = sum(e.amount for e in debit.entries.all() if e.account_id == clearing.pk)
+    if amount <= 0:
+        return None
+    locked = _lock_accounts(wallet, owed, clearing)
+    repay = min(amount, max(0, -locked[owed.pk].balance))
+    credit = services.transfer(
+        [
+            services.Leg(clearing, -amount),
+            services.Leg(owed, repay),
+            services.Leg(wallet, amount - repay),
+        ],
+        idempotency_key=key,
+        kind=Transfer.Kind.DISPUTE,
+        description="Dispute won: card payment returned",
+        metadata={
+            "dispute": dispute_id,
+            "outcome": "won",
+            "top_up": str(top_up.public_id),
+            "repaid": repay,
+        },
+    )
+    # The amount is refundable again.
+    top_up.refunded_amount = max(0, top_up.refunded_amount - amount)
+    top_up.save(update_fields=["refunded_amount", "updated_at"])
+    record_event("wallet.dispute_won_credited", target=top_up, amount=amount, repaid=repay, key=key)
+    return credit
 
 
 # Auto-reload ------------------------------------------------------------------------------------

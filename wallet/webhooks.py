@@ -3,8 +3,12 @@
 dj-stripe's view checks the signature and timestamp, stores the ``Event`` once per event id and
 calls these handlers inside the event's transaction: a handler that raises rolls everything back
 and answers 500, so Stripe delivers the event again. Each handler is idempotent by itself too
-(ledger keys ``stripe:pi:<id>``, ``stripe:refund:<id>``, ``stripe:dispute:<id>``), because
-concurrent deliveries of one event can both get past dj-stripe's check.
+(ledger keys ``stripe:pi:<id>``, ``stripe:refund:<id>``, ``stripe:dispute:<id>``,
+``stripe:dispute_won:<id>``), because concurrent deliveries of one event can both get past
+dj-stripe's check.
+
+dj-stripe's own handler for ``charge.dispute.*`` runs too: it fetches the Dispute from Stripe
+(``GET /v1/disputes/<id>``) and mirrors it; if that fails the event fails (500) and is retried.
 """
 
 import logging
@@ -38,6 +42,11 @@ def debit_wallet_for_refund(sender, event, **kwargs):
 @djstripe_receiver("charge.dispute.created")
 def debit_wallet_for_dispute(sender, event, **kwargs):
     payments.apply_dispute(_object(event))
+
+
+@djstripe_receiver("charge.dispute.closed")
+def settle_closed_dispute(sender, event, **kwargs):
+    payments.apply_dispute_closed(_object(event))
 
 
 @djstripe_receiver("account.updated")
