@@ -1,12 +1,15 @@
 """SEO helpers for reader pages: schema.org Person JSON-LD and breadcrumbs."""
 
+import hashlib
 import json
 
 from django import template
 from django.core.cache import cache
+from django.db.models import prefetch_related_objects
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from home import page_cache
 from home.templatetags.soulseer_tags import absolute_url, canonical_url, rating_display
 
 register = template.Library()
@@ -28,6 +31,9 @@ def reader_person_json_ld(context, reader, image_url=""):
     """A schema.org Person who makesOffer per-minute readings (Service) with their rating."""
     url = canonical_url(context)
     name = reader.display_name or reader.title
+    # Prefetched onto the page itself: the template lists the same specialties further down
+    # (page.specialties.all), which then costs no second query.
+    prefetch_related_objects([reader], "specialties")
     specialties = [specialty.name for specialty in reader.specialties.all()]
     service = {
         "@type": "Service",
@@ -84,14 +90,20 @@ def reader_person_json_ld(context, reader, image_url=""):
 def breadcrumbs_json_ld(context, page):
     """BreadcrumbList from the site root to ``page`` (ancestors below the root).
 
-    Cached per page and URL path: ancestors rarely change and the page should cost no query
-    for them (a moved or renamed page gets a new key through its url_path).
+    Cached so the page costs no query for its ancestors. The crumbs name the ancestors too, so
+    the entry is only good for the site-wide page generation it was built in: publishing,
+    moving or deleting any page (e.g. renaming the directory) or editing a Site starts a new
+    generation (home.page_cache.bump). Generation and entry come in one round trip.
     """
-    key = f"readers:breadcrumbs:{page.pk}:{page.url_path}:{page.title}"
-    html = cache.get(key)
-    if html is None:
-        html = _breadcrumbs(context, page)
-        cache.set(key, html, 3600)
+    digest = hashlib.sha256(f"{page.url_path}\n{page.title}".encode()).hexdigest()[:32]
+    key = f"readers:breadcrumbs:{page.pk}:{digest}"
+    found = cache.get_many([page_cache.GENERATION_KEY, key])
+    generation = found.get(page_cache.GENERATION_KEY) or page_cache.current_generation()
+    stored = found.get(key)
+    if stored is not None and stored[0] == generation:
+        return stored[1]
+    html = _breadcrumbs(context, page)
+    cache.set(key, (generation, html), 3600)
     return html
 
 

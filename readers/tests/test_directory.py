@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from readers.models import Specialty
+from readers.models import ReaderPage, Specialty
 from readers.tests.factories import make_reader
 
 pytestmark = pytest.mark.django_db
@@ -157,4 +157,9 @@ def test_directory_html_holds_no_per_user_favorite_state(client, directory):
     client.force_login(user)
     html = client.get(directory.url).content.decode()
     assert 'aria-pressed="true"' not in html
-    assert anonymous_html.count('aria-pressed="false"') == html.count('aria-pressed="false"')
+    # Every card has a heart: an empty one for the client, a link to log in for a visitor (no
+    # form, so no CSRF token and the anonymous page stays cacheable).
+    hearts = html.count('aria-pressed="false"')
+    assert hearts == ReaderPage.objects.live().child_of(directory).count()
+    assert anonymous_html.count("Log in to save") == hearts
+    assert "csrfmiddlewaretoken" not in anonymous_html

@@ -73,6 +73,19 @@ def test_breadcrumb_json_ld_goes_home_directory_reader(client, luna):
     ]
 
 
+def test_breadcrumbs_follow_a_renamed_ancestor_at_once(client, luna, reader_index):
+    def names():
+        html = client.get(luna.url).content.decode()
+        return [c["name"] for c in json_ld(html)["BreadcrumbList"]["itemListElement"]]
+
+    assert names() == ["Home", "Our readers", "Luna Vale"]  # now cached
+    index = type(reader_index).objects.get(pk=reader_index.pk)
+    index.title = "Psychic readers"
+    index.save_revision().publish()
+    # The reader's own title and url_path did not change; the crumbs still must.
+    assert names() == ["Home", "Psychic readers", "Luna Vale"]
+
+
 def test_sitemap_lists_every_live_reader_page_with_lastmod(client, luna, reader_index):
     draft = make_reader(reader_index, "Nova Draft")
     draft.unpublish()

@@ -78,6 +78,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before sessions: a stored page for an anonymous visitor costs no session, user or query.
+    "home.page_cache.AnonymousPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -234,6 +236,16 @@ BOOKING_NO_SHOW_GRACE_MINUTES = int(env("BOOKING_NO_SHOW_GRACE_MINUTES", "10"))
 BOOKING_CLIENT_NO_SHOW_PERCENT = int(env("BOOKING_CLIENT_NO_SHOW_PERCENT", "100"))
 
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# site.js reads the token from this cookie for HTMX requests, so pages without forms need not
+# render one (which would make every page per-visitor and uncacheable).
+CSRF_COOKIE_HTTPONLY = False
+
+# Whole-page cache of Wagtail pages for anonymous visitors (home.page_cache): seconds a page is
+# kept (forgotten at once on publish), at most LIVE seconds for pages ordered by presence (home,
+# directory) and for query-string variants, and the browser's max-age (0: always revalidate).
+PAGE_CACHE_SECONDS = int(env("PAGE_CACHE_SECONDS", "600"))
+PAGE_CACHE_LIVE_SECONDS = int(env("PAGE_CACHE_LIVE_SECONDS", "15"))
+PAGE_CACHE_BROWSER_SECONDS = int(env("PAGE_CACHE_BROWSER_SECONDS", "0"))
 
 # Authentication: local username/password always; Auth0 when AUTH0_* is configured.
 LOGIN_URL = "accounts:login"

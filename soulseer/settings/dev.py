@@ -18,3 +18,5 @@ from .base import *  # noqa: E402,F403
 
 DEBUG = True
 ALLOWED_HOSTS = ["*"]
+# Templates and code change under `make run`: no stored pages unless asked for.
+PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "0"))

@@ -14,7 +14,11 @@ if _missing:
 from .base import *  # noqa: E402,F403
 
 DEBUG = False
-DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("DB_CONN_MAX_AGE", "60"))  # noqa: F405
+# No persistent connections by default: the web service is ASGI (uvicorn workers), where Django
+# runs each request's sync code in a fresh thread, so a kept connection is never reused and they
+# pile up until PostgreSQL refuses new clients ("too many clients", seen in bench/pages.py with
+# 2 workers). Sync processes (Celery) may set DB_CONN_MAX_AGE; pooling needs psycopg[pool].
+DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("DB_CONN_MAX_AGE", "0"))  # noqa: F405
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # noqa: F405
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -19,5 +19,8 @@ STORAGES["staticfiles"] = {  # noqa: F405
 # Redis outlives a test run (CI runs on the same machine again): a prefix per run keeps cached
 # fragments and rate-limit counters of earlier runs, whose page ids repeat, out of this one.
 CACHES["default"]["KEY_PREFIX"] = f"soulseer-test-{uuid.uuid4().hex[:12]}"  # noqa: F405
+# Tests change rows behind the page cache's back (queryset updates, fixtures); the cache's own
+# tests (home/tests/test_page_cache.py) switch it on.
+PAGE_CACHE_SECONDS = 0
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 WAGTAILADMIN_BASE_URL = "http://testserver"

@@ -46,4 +46,20 @@
     });
   });
   // HTMX forms get the .htmx-request class while posting; site.css dims and blocks their buttons.
+
+  // CSRF for HTMX requests: the token comes from the csrftoken cookie (CSRF_COOKIE_HTTPONLY is
+  // off for this), not from the page, so pages without forms stay free of per-visitor tokens and
+  // can be cached. Forms still carry {% csrf_token %}; without a cookie, fall back to a token
+  // field on the page.
+  function csrfToken() {
+    var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    if (match) return decodeURIComponent(match[1]);
+    var field = document.querySelector("input[name=csrfmiddlewaretoken]");
+    return field ? field.value : "";
+  }
+  document.addEventListener("htmx:configRequest", function (event) {
+    if (event.detail.verb === "get") return;
+    var token = csrfToken();
+    if (token) event.detail.headers["X-CSRFToken"] = token;
+  });
 })();
