@@ -618,14 +618,13 @@ def join(booking, user):
             locked.save(update_fields=[field])
             record_event("booking.joined", actor=user, target=locked, by=role)
         session = locked.session
-        if locked.state == State.IN_PROGRESS:
-            return session
-        if session is None or session.state in DEAD_SESSION_STATES:
-            session = _open_session(locked, at)
-        if locked.client_joined_at and locked.reader_joined_at:
-            services.start(session, user)
-            locked.refresh_from_db()
-            session.refresh_from_db()
+        if locked.state != State.IN_PROGRESS:
+            if session is None or session.state in DEAD_SESSION_STATES:
+                session = _open_session(locked, at)
+            if locked.client_joined_at and locked.reader_joined_at:
+                services.start(session, user)
+                locked.refresh_from_db()
+                session.refresh_from_db()
     _refresh(booking, locked)
     return session
 

@@ -506,6 +506,24 @@ def test_both_join_the_reading_is_active_paid_from_the_hold_and_never_billed_per
 
 
 @pytest.mark.django_db
+def test_the_room_starting_the_reading_puts_the_booking_in_progress(rpage):
+    """The reading room starts a session when both are in it (``services.start``), even if one
+    side came straight to the room instead of through ``join``. A wallet emptied by the hold does
+    not stop a booked reading: it is already paid."""
+    booking = starting_now(make_booking(reader_page=rpage, balance=PRICE))
+    session = bookings.join(booking, booking.client)
+    assert balance(booking.client) == 0
+
+    services.start(session, rpage.user)
+
+    booking.refresh_from_db()
+    session.refresh_from_db()
+    assert session.state == "active" and session.next_minute_at is None
+    assert booking.state == "in_progress" and booking.reader_joined_at == session.started_at
+    assert bookings.join(booking, rpage.user).pk == session.pk
+
+
+@pytest.mark.django_db
 def test_the_sweep_ends_the_reading_at_its_end_and_charges_the_full_price(rpage):
     booking = starting_now(make_booking(reader_page=rpage))
     session = both_join(booking)
