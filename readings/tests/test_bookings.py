@@ -3,8 +3,10 @@ a reading paid from the hold; cancellation, no-show and settlement amounts; no d
 
 import threading
 from datetime import time, timedelta
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -356,6 +358,32 @@ def test_the_race_loser_is_told_the_time_was_just_taken(monkeypatch):
     assert sorted(balance(c) for c in clients) == [20_000 - PRICE, 20_000]
 
 
+@pytest.mark.django_db(transaction=True)
+def test_two_sweeps_at_once_resolve_each_booking_exactly_once():
+    rpage = make_reader(presence="offline")
+    open_all_week(rpage.user)
+    no_shows = [make_booking(reader_page=rpage, starts_at=tomorrow_at(h)) for h in (8, 9, 10)]
+    unanswered = [
+        make_booking(reader_page=rpage, starts_at=tomorrow_at(h), accept=False) for h in (11, 12)
+    ]
+    for index, booking in enumerate(no_shows):
+        move_booking(booking, timezone.now() - timedelta(hours=3 + index))
+    # Within the answer deadline (30 min), and one whose start has even passed.
+    move_booking(unanswered[0], timezone.now() + timedelta(minutes=25))
+    move_booking(unanswered[1], timezone.now() - timedelta(minutes=20))
+
+    results, errors = run_together(bookings.sweep_bookings, bookings.sweep_bookings)
+
+    assert errors == [None, None]
+    assert sum(r["no_show_reader"] for r in results) == 3
+    assert sum(r["expired"] for r in results) == 2
+    assert Hold.objects.filter(status="voided").count() == 5
+    assert Transfer.objects.filter(kind="hold_void").count() == 5
+    assert services.missed_requests(rpage.user) == 5
+    assert not any(bookings.sweep_bookings().values())
+    assert_ledger_balanced()
+
+
 # The reader's answer ----------------------------------------------------------------------------
 
 
@@ -553,6 +581,7 @@ def test_the_sweep_ends_the_reading_at_its_end_and_charges_the_full_price(rpage)
         "ended": 0,
     }
     assert_ledger_balanced()
+    call_command("verify_ledger", stdout=StringIO())  # raises CommandError on any drift
 
 
 @pytest.mark.django_db
