@@ -42,6 +42,7 @@ State = Booking.State
 OPEN_STATES = (State.PENDING, State.ACCEPTED)
 JOINABLE_STATES = (State.ACCEPTED, State.IN_PROGRESS)
 JOIN_POLL_SECONDS = 15
+JOIN_POLL_NEAR = timedelta(hours=1)
 UTC_ZONE = zoneinfo.ZoneInfo("UTC")
 
 
@@ -306,7 +307,8 @@ def _join_context(request, booking):
         "joined": joined is not None,
         "session_live": live,
         "polling": booking.state in JOINABLE_STATES and now < booking.ends_at,
-        "poll_seconds": JOIN_POLL_SECONDS,
+        # Every 15 s once the join time is near; a page left open days ahead checks rarely.
+        "poll_seconds": JOIN_POLL_SECONDS if opens_at - now <= JOIN_POLL_NEAR else 300,
         "zone": viewer_zone(request),
     }
 

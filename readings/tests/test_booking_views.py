@@ -319,7 +319,8 @@ def test_join_button_appears_when_the_booking_opens_and_leads_to_the_room(reader
     bookings.accept(booking, reader_page.user)
     panel_url = reverse("readings:booking_join_panel", args=[booking.public_id])
     browser = logged_in(client_user)
-    assert 'data-testid="join-booking"' not in browser.get(panel_url).content.decode()
+    far = browser.get(panel_url).content.decode()
+    assert 'data-testid="join-booking"' not in far and 'hx-trigger="every 300s"' in far
 
     soon = timezone.now() + timedelta(minutes=2)
     Booking.objects.filter(pk=booking.pk).update(
