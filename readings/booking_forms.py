@@ -99,4 +99,5 @@ class BookingConfirmForm(StyledFormMixin, BookingChoiceMixin, forms.Form):
         self.fields["channel"].error_messages["invalid_choice"] = (
             "This reader doesn't offer that kind of reading."
         )
-        self.fields["length"].error_messages["invalid_choice"] = "Choose 15, 30, 45 or 60 minutes."
+        lengths = ", ".join(str(n) for n in booking_lengths())
+        self.fields["length"].error_messages["invalid_choice"] = f"Choose {lengths} minutes."

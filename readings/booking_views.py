@@ -99,6 +99,21 @@ def _local_midnight(day, zone):
     return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
 
 
+def week_range_utc(days, zone):
+    """``[start, end)`` in UTC covering the local ``days`` (a DST day is 23 or 25 hours long)."""
+    return _local_midnight(days[0], zone), _local_midnight(days[-1] + timedelta(days=1), zone)
+
+
+def group_by_local_day(slots, days, zone):
+    """``{local date: [local slot starts]}`` for ``days``, from aware UTC ``slots``."""
+    by_day = {day: [] for day in days}
+    for slot in slots:
+        local = slot.astimezone(zone)
+        if local.date() in by_day:
+            by_day[local.date()].append(local)
+    return by_day
+
+
 def calendar_context(request, page):
     """Pickers, price and the week's free slots grouped by the viewer's local day."""
     channels = reading_channels(page)
@@ -107,17 +122,9 @@ def calendar_context(request, page):
     zone = viewer_zone(request, tz_param)
     week, this_week, last_week, today = _week_bounds(zone.zone, week_param)
     days = [week + timedelta(days=offset) for offset in range(7)]
-    slots = availability.free_slots(
-        page.user,
-        start=_local_midnight(days[0], zone.zone),
-        end=_local_midnight(days[-1] + timedelta(days=1), zone.zone),
-        length_minutes=length,
-    )
-    by_day = {day: [] for day in days}
-    for slot in slots:
-        local = slot.astimezone(zone.zone)
-        if local.date() in by_day:
-            by_day[local.date()].append(local)
+    start, end = week_range_utc(days, zone.zone)
+    slots = availability.free_slots(page.user, start=start, end=end, length_minutes=length)
+    by_day = group_by_local_day(slots, days, zone.zone)
     requested_day = request.GET.get("day", "")
     selected = next((d for d in days if d.isoformat() == requested_day), None)
     if selected is None:
