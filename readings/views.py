@@ -355,7 +355,7 @@ def _queue_page(page_id):
 def _queue_panel(request, page, error=""):
     context = queue_panel_context(request, page)
     context["queue_error"] = error
-    response = render(request, "readings/queue/_actions.html", context)
+    response = render(request, "readings/queue/_panel.html", context)
     # Per user and changing every few seconds: never cached anywhere.
     response["Cache-Control"] = "private, no-store"
     return response

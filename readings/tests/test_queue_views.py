@@ -172,6 +172,8 @@ def test_reader_free_first_gets_the_turn_it_lapses_then_the_second_gets_it(busy_
     assert 55 <= (offer.offer_expires_at - offer.offered_at).total_seconds() <= 60
     assert ">60<" in html or ">59<" in html  # seconds left, rendered server-side
     assert "Start chat now" in html and "Pass" in html
+    # The presence badge comes along out of band: the reader is no longer shown as busy.
+    assert 'id="reader-presence" hx-swap-oob="innerHTML"' in html and "Online now" in html
     html = panel(second, reader)
     assert "You're #2 in line" in html and "It's your turn" not in html
     # Someone else holds the turn: the reader, though online, is not startable by the second.
