@@ -36,7 +36,7 @@ def pgbench_tps(clients, seconds, scale=4):
     from django.conf import settings
 
     base = pg_connection_args()
-    name = "soulseer_pgbench_scratch"
+    name = os.environ.get("PGBENCH_SCRATCH_DB", "bench_perf_pgbench")
     env = dict(os.environ)
     password = settings.DATABASES["default"].get("PASSWORD")
     if password:

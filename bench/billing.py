@@ -10,6 +10,7 @@ Target: 100,000 sessions billed within one 60 s cycle (>= 1,700 charges/s) on 2 
 """
 
 import argparse
+import os
 import time
 import uuid
 
@@ -17,6 +18,7 @@ import _django
 
 _django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
 from accounts.models import User  # noqa: E402
@@ -123,6 +125,9 @@ def main():
     parser.add_argument("--no-events", action="store_true", help="skip live events (Redis)")
     parser.add_argument("--pgbench-seconds", type=int, default=10)
     options = parser.parse_args()
+    # Production runs with DEBUG off; DEBUG's query log (SQL text and parameters kept for every
+    # statement) is not what we measure. BENCH_DEBUG=1 keeps it on.
+    settings.DEBUG = os.environ.get("BENCH_DEBUG") == "1"
     if options.no_events:
         events.send_now = lambda items: None
 

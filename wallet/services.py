@@ -12,7 +12,8 @@ from datetime import timedelta
 from decimal import ROUND_FLOOR, Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
+from django.db.backends.postgresql.base import ServerBindingCursor
 from django.utils import timezone
 
 from home.audit import record_event
@@ -133,6 +134,62 @@ def _insufficient_funds_from(error):
     return constraint == "wallet_account_balance_non_negative"
 
 
+# One round trip per transfer on the hot path (issue 4). The statement below is the whole
+# transfer: it inserts the transfer (idempotent on its key) and, only if that insert happened,
+# its legs. Everything that keeps the books right still runs inside it: the statement-level
+# entry trigger locks the touched accounts in id order and moves their balances, the CHECK
+# constraint refuses a restricted balance below zero (the whole statement fails, nothing is
+# written), and the deferred trigger checks the legs balance at commit. ``limited`` says whether
+# a debited client wallet's owner has spending limits; then nothing is written here and the
+# transfer goes through ``_transfer_checking_limits`` (it must lock and sum past spending first).
+_TRANSFER_SQL = """
+WITH limited AS (
+    SELECT EXISTS (
+        SELECT 1
+        FROM wallet_ledgeraccount a
+        JOIN wallet_spendinglimit l ON l.user_id = a.owner_id
+        WHERE a.id = ANY(%s::bigint[]) AND a.kind = 'client_wallet'
+          AND (l.daily IS NOT NULL OR l.weekly IS NOT NULL OR l.monthly IS NOT NULL
+               OR l.pending <> '{}'::jsonb)
+    ) AS yes
+),
+new_transfer AS (
+    INSERT INTO wallet_transfer
+        (public_id, kind, idempotency_key, description, metadata,
+         initiated_by_id, reverses_id, created_at)
+    SELECT gen_random_uuid(), %s::varchar, %s::varchar, %s::varchar, %s::jsonb,
+           %s::bigint, %s::bigint, now()
+    FROM limited
+    WHERE NOT limited.yes
+    ON CONFLICT (idempotency_key) DO NOTHING
+    RETURNING id, public_id, created_at
+),
+new_entries AS (
+    INSERT INTO wallet_entry (transfer_id, account_id, amount, created_at)
+    SELECT new_transfer.id, leg.account_id, leg.amount, now()
+    FROM new_transfer, unnest(%s::bigint[], %s::bigint[]) AS leg(account_id, amount)
+)
+SELECT limited.yes, new_transfer.id, new_transfer.public_id, new_transfer.created_at
+FROM limited LEFT JOIN new_transfer ON true
+"""
+
+_INSERT_TRANSFER_SQL = """
+INSERT INTO wallet_transfer
+    (public_id, kind, idempotency_key, description, metadata,
+     initiated_by_id, reverses_id, created_at)
+VALUES (gen_random_uuid(), %s::varchar, %s::varchar, %s::varchar, %s::jsonb,
+        %s::bigint, %s::bigint, now())
+ON CONFLICT (idempotency_key) DO NOTHING
+RETURNING id, public_id, created_at
+"""
+
+_INSERT_ENTRIES_SQL = """
+INSERT INTO wallet_entry (transfer_id, account_id, amount, created_at)
+SELECT %s::bigint, leg.account_id, leg.amount, now()
+FROM unnest(%s::bigint[], %s::bigint[]) AS leg(account_id, amount)
+"""
+
+
 def transfer(
     legs,
     *,
@@ -148,67 +205,125 @@ def transfer(
     Repeating a call with the same key returns the first transfer (``replayed`` is True) without
     moving money again; the same key with different legs raises ``IdempotencyConflict``. A leg that
     would take a restricted account below zero raises ``InsufficientFunds`` and writes nothing.
+    Spending beyond the client's own limits raises ``SpendingLimitReached`` and writes nothing.
     """
     if not idempotency_key:
         raise ValueError("transfer() needs an idempotency key")
-    normalised, _accounts = _normalise_legs(legs)
+    normalised, accounts = _normalise_legs(legs)
+    description = description[:200]
+    metadata_json = _json(metadata or {})
+    head = [
+        kind,
+        idempotency_key,
+        description,
+        metadata_json,
+        getattr(initiated_by, "pk", None),
+        getattr(reverses, "pk", None),
+    ]
+    account_ids = [pk for pk, _ in normalised]
+    amounts = [amount for _, amount in normalised]
+    # Only spending kinds look for limits; the database decides which debited accounts are
+    # client wallets (the Leg's account object may be a bare stand-in).
+    debited = [pk for pk, amount in normalised if amount < 0] if kind in SPENDING_KINDS else []
+    db = connections[DEFAULT_DB_ALIAS]
     try:
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    """
-                    INSERT INTO wallet_transfer
-                        (public_id, kind, idempotency_key, description, metadata,
-                         initiated_by_id, reverses_id, created_at)
-                    VALUES (gen_random_uuid(), %s, %s, %s, %s::jsonb, %s, %s, now())
-                    ON CONFLICT (idempotency_key) DO NOTHING
-                    RETURNING id, public_id, created_at
-                    """,
-                    [
-                        kind,
-                        idempotency_key,
-                        description[:200],
-                        _json(metadata or {}),
-                        getattr(initiated_by, "pk", None),
-                        getattr(reverses, "pk", None),
-                    ],
-                )
+        if db.in_atomic_block:
+            # A savepoint, so a refusal leaves the caller's transaction usable.
+            with transaction.atomic():
+                cursor = _ledger_cursor(db)
+                cursor.execute(_TRANSFER_SQL, [debited, *head, account_ids, amounts])
                 row = cursor.fetchone()
-                if row is None:
-                    return _existing_transfer(idempotency_key, kind, normalised)
-                transfer_id, public_id, created_at = row
-                _enforce_spending_limits(cursor, kind, normalised, _accounts)
-                # One multi-row insert; the entry trigger moves each balance and the CHECK
-                # constraint refuses a restricted balance below zero.
-                values = ", ".join(["(%s, %s, %s, now())"] * len(normalised))
-                params = []
-                for account_id, amount in normalised:
-                    params += [transfer_id, account_id, amount]
-                sql = (
-                    "INSERT INTO wallet_entry (transfer_id, account_id, amount, created_at) VALUES "
-                )
-                cursor.execute(sql + values, params)
+        else:
+            # Autocommit: the single statement is its own transaction (all or nothing; the
+            # deferred balance check runs at its end). No BEGIN/COMMIT round trips.
+            cursor = _ledger_cursor(db)
+            cursor.execute(_TRANSFER_SQL, [debited, *head, account_ids, amounts])
+            row = cursor.fetchone()
+        limited, transfer_id, public_id, created_at = row
+        if limited:
+            transfer_id, public_id, created_at = _transfer_checking_limits(
+                kind, idempotency_key, head, normalised
+            )
     except IntegrityError as error:
         if _insufficient_funds_from(error):
             raise InsufficientFunds() from error
         raise
+    if transfer_id is None:
+        return _existing_transfer(idempotency_key, kind, normalised)
     # Built from what INSERT ... RETURNING gave back: no extra round trip on the hot path.
-    result = Transfer(
-        pk=transfer_id,
-        public_id=public_id,
-        kind=kind,
-        idempotency_key=idempotency_key,
-        description=description[:200],
-        metadata=json.loads(_json(metadata or {})),
-        initiated_by_id=getattr(initiated_by, "pk", None),
-        reverses_id=getattr(reverses, "pk", None),
-        created_at=created_at,
+    # Positional values in field order (Transfer.from_db), as a query would build it.
+    result = Transfer.from_db(
+        DEFAULT_DB_ALIAS,
+        None,
+        [
+            transfer_id,
+            public_id,
+            kind,
+            idempotency_key,
+            description,
+            json.loads(metadata_json) if metadata else {},
+            head[4],
+            head[5],
+            created_at,
+        ],
     )
-    result._state.adding = False
-    result._state.db = "default"
     result.replayed = False
-    _run_post_transfer_hooks(result, normalised, _accounts)
+    _run_post_transfer_hooks(result, normalised, accounts)
     return result
+
+
+def _transfer_checking_limits(kind, idempotency_key, head, normalised):
+    """The transfer for a client with spending limits: insert the transfer (a replay is never
+    refused), lock its accounts in id order, check the limits of every debited client wallet
+    against its past spending, then insert the legs. Returns ``(id, public_id, created_at)``,
+    or Nones when the key was used before."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_INSERT_TRANSFER_SQL, head)
+        row = cursor.fetchone()
+        if row is None:
+            return None, None, None
+        cursor.execute(
+            "SELECT id, kind, owner_id FROM wallet_ledgeraccount WHERE id = ANY(%s) "
+            "ORDER BY id FOR UPDATE",
+            [[pk for pk, _ in normalised]],
+        )
+        locked = {pk: (account_kind, owner_id) for pk, account_kind, owner_id in cursor}
+        for account_id, amount in normalised:
+            account_kind, owner_id = locked[account_id]
+            if amount < 0 and account_kind == Kind.CLIENT_WALLET:
+                _enforce_spending_limit(cursor, account_id, owner_id, -amount)
+        cursor.execute(
+            _INSERT_ENTRIES_SQL,
+            [row[0], [pk for pk, _ in normalised], [amount for _, amount in normalised]],
+        )
+    return row
+
+
+class _PreparedCursor(ServerBindingCursor):
+    """Server-side parameters, prepared on first use: the hot ledger statements are parsed and
+    planned once per connection instead of once per call (Django's own cursors bind on the
+    client and never prepare). ``WALLET_PREPARED_STATEMENTS = False`` (for a
+    transaction-pooling PgBouncer) binds on the server without preparing."""
+
+    prepare = True
+
+    def execute(self, query, params=None, *, prepare=None, binary=None):
+        return super().execute(query, params, prepare=self.prepare, binary=binary)
+
+
+def _ledger_cursor(db):
+    """A Django cursor (query logging, execute wrappers, error translation) over one
+    ``_PreparedCursor`` kept per database connection, so the prepared statements and the
+    cursor's set-up are reused from call to call."""
+    db.close_if_health_check_failed()
+    db.ensure_connection()
+    cached = getattr(db, "_wallet_ledger_cursor", None)
+    if cached is None or cached.connection is not db.connection or cached.closed:
+        with db.wrap_database_errors:
+            cached = _PreparedCursor(db.connection)
+        cached.prepare = bool(getattr(settings, "WALLET_PREPARED_STATEMENTS", True))
+        db._wallet_ledger_cursor = cached
+    return db._prepare_cursor(cached)
 
 
 # Code outside the ledger reacts to money movements here without the ledger importing it; each
@@ -404,45 +519,34 @@ def spending_in_windows(wallet_id, *, now=None, cursor=None):
     return dict(zip(("daily", "weekly", "monthly"), (int(value) for value in row), strict=True))
 
 
-def _enforce_spending_limits(cursor, kind, normalised, accounts):
-    """Refuse client spending beyond the client's own limits (``SpendingLimitReached``).
+def _enforce_spending_limit(cursor, wallet_id, owner_id, amount):
+    """Refuse a payment of ``amount`` from client wallet ``wallet_id`` beyond its owner's own
+    limits (``SpendingLimitReached``).
 
     Runs inside the transfer's transaction, after the idempotency check (a replay is never
-    refused). Users without limits cost one indexed lookup. With limits, the transfer's account
-    rows are locked first (in id order, like every transfer) so two payments from the same wallet
-    cannot both pass the check against the same total.
+    refused) and with the transfer's account rows locked (in id order, like every transfer), so
+    two payments from the same wallet cannot both pass the check against the same total.
     """
-    if kind not in SPENDING_KINDS:
+    limit = SpendingLimit.objects.filter(user_id=owner_id).first()
+    if limit is None:
         return
-    for account_id, amount in normalised:
-        account = accounts[account_id]
-        if amount >= 0 or account.kind != Kind.CLIENT_WALLET:
-            continue
-        limit = SpendingLimit.objects.filter(user_id=account.owner_id).first()
-        if limit is None:
-            return
-        now = timezone.now()
-        in_force = {p: cap for p, cap in limit.limits_at(now).items() if cap is not None}
-        if not in_force:
-            return
-        cursor.execute(
-            "SELECT id FROM wallet_ledgeraccount WHERE id = ANY(%s) ORDER BY id FOR UPDATE",
-            [[pk for pk, _ in normalised]],
-        )
-        spent = spending_in_windows(account.pk, now=now, cursor=cursor)
-        for period in SpendingLimit.PERIODS:
-            cap = in_force.get(period)
-            if cap is not None and spent[period] + (-amount) > cap:
-                left = max(cap - spent[period], 0)
-                raise SpendingLimitReached(
-                    f"This payment of {cents(-amount)} would go over your {period} "
-                    f"spending limit of {cents(cap)} ({cents(left)} left "
-                    f"{PERIOD_WORDS[period]}). You can change your limits on your wallet page.",
-                    period=period,
-                    limit=cap,
-                    remaining=left,
-                )
+    now = timezone.now()
+    in_force = {p: cap for p, cap in limit.limits_at(now).items() if cap is not None}
+    if not in_force:
         return
+    spent = spending_in_windows(wallet_id, now=now, cursor=cursor)
+    for period in SpendingLimit.PERIODS:
+        cap = in_force.get(period)
+        if cap is not None and spent[period] + amount > cap:
+            left = max(cap - spent[period], 0)
+            raise SpendingLimitReached(
+                f"This payment of {cents(amount)} would go over your {period} "
+                f"spending limit of {cents(cap)} ({cents(left)} left "
+                f"{PERIOD_WORDS[period]}). You can change your limits on your wallet page.",
+                period=period,
+                limit=cap,
+                remaining=left,
+            )
 
 
 def spending_limit_increase_delay():

@@ -145,7 +145,7 @@ def test_asking_for_the_current_limit_again_cancels_a_pending_increase():
     assert limit.pending == {} and limit.pending_effective_at is None
 
 
-def test_a_user_without_limits_costs_one_extra_lookup():
+def test_a_user_without_limits_costs_no_extra_statement():
     client = UserFactory()
     fund_wallet(client, 10_000)
     wallet = services.wallet_of(client)
@@ -162,7 +162,10 @@ def test_a_user_without_limits_costs_one_extra_lookup():
 
     not_spending = queries_for(Transfer.Kind.ADJUSTMENT, "adjust")
     spending = queries_for(Transfer.Kind.PURCHASE, "buy")
-    assert len(spending) == len(not_spending) + 1
+    # The limit lookup rides in the transfer's own statement (one round trip either way).
+    assert len(spending) == len(not_spending)
+    assert sum("INSERT INTO wallet_transfer" in sql for sql in spending) == 1
+    assert any("wallet_spendinglimit" in sql for sql in spending)
     assert not any("FOR UPDATE" in sql for sql in spending)
 
 
