@@ -107,3 +107,21 @@ def test_client_filters_the_directory_books_a_slot_and_sees_the_hold(browser_pag
     assert booking.client == client and booking.reader == luna.user
     assert booking.length_minutes == 45 and booking.state == "pending"
     assert wallet_summary(client).reserved == 13_455
+
+
+def test_anonymous_visitor_sees_the_calendar_in_the_browsers_time_zone(
+    browser_page, browser, live_server
+):
+    luna, _orion = build_directory()
+    context = browser.new_context(timezone_id="Asia/Tokyo")
+    try:
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.goto(f"{live_server.url}/readings/book/{luna.pk}/")
+        expect(page.get_by_test_id("calendar-zone")).to_contain_text("Asia/Tokyo")
+        expect(page.get_by_test_id("calendar-zone")).to_contain_text("browser")
+        page.get_by_test_id("slot").first.click()
+        # Booking needs an account: the slot leads to the login page and back.
+        page.wait_for_url(re.compile(r".*/accounts/login/\?next=.*confirm.*"))
+    finally:
+        context.close()
