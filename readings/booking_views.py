@@ -254,6 +254,14 @@ def book_confirm(request, page_id):
         )
         return render(request, "readings/bookings/confirm.html", context, status=400)
     if request.method != "POST":
+        data = form.cleaned_data
+        if request.user.pk == page.user_id:
+            context["error"] = "This is your own calendar: clients book you from here."
+            context["slot_gone"] = True
+        elif not availability.is_bookable(page.user, data["starts_at"], data["length"]):
+            # Told before confirming; ``book`` refuses it anyway.
+            context["error"] = "That time is no longer free. Please choose another time."
+            context["slot_gone"] = True
         return render(request, "readings/bookings/confirm.html", context)
     data = form.cleaned_data
     try:

@@ -195,6 +195,14 @@ def test_confirm_page_offers_a_top_up_when_the_balance_is_short(reader_page):
     assert 'disabled data-testid="confirm-booking"' in html
 
 
+def test_confirm_page_says_when_the_slot_was_taken_meanwhile(reader_page, client_user):
+    taken = make_booking(make_client(balance=50_000), reader_page, days=4)
+    response = logged_in(client_user).get(confirm_url(reader_page, taken.starts_at))
+    html = response.content.decode()
+    assert "That time is no longer free" in html
+    assert 'disabled data-testid="confirm-booking"' in html
+
+
 def test_posting_the_confirm_form_books_reserves_and_redirects(reader_page, client_user):
     starts = slot_in(4, 9)
     browser = logged_in(client_user)
