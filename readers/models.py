@@ -163,7 +163,6 @@ class ReaderPage(Page):
             heading="Rates per minute (cents)",
             help_text="New rates apply to readings started after the change is approved.",
         ),
-        MultiFieldPanel([FieldPanel("auto_accept_bookings")], heading="Bookings"),
     ]
     # Only staff may change which account owns a page (readers see the page's other settings).
     settings_panels = Page.settings_panels + [
@@ -195,9 +194,10 @@ class ReaderPage(Page):
     def __str__(self):
         return self.display_name or self.title
 
-    # Kept by services (reviews, presence), never by a page edit: a revision published later must
-    # not bring back the values it was saved with.
-    LIVE_ONLY_FIELDS = ("presence", "rating_average", "rating_count")
+    # Kept by services (reviews, presence) or the reader's own settings pages (auto-accept on the
+    # availability page), never by a page edit: a revision published later must not bring back
+    # the values it was saved with.
+    LIVE_ONLY_FIELDS = ("presence", "rating_average", "rating_count", "auto_accept_bookings")
 
     def get_context(self, request, *args, **kwargs):
         from readers.selectors import visible_reviews
