@@ -22,13 +22,15 @@ The billing rule (per started minute, prepaid) is written down in ``readings.ser
 """
 
 import logging
+import queue
+import threading
 import time
 
 from django.db import connection, transaction
 
 from wallet import services as wallet
 from wallet.errors import InsufficientFunds, SpendingLimitReached
-from wallet.models import LedgerAccount, SpendingLimit, Transfer
+from wallet.models import LedgerAccount, Transfer
 
 from . import events
 from .models import ReadingSession
@@ -73,41 +75,87 @@ def _db_now(cursor):
 
 def charge_due_minutes(batch_size=DEFAULT_BATCH_SIZE, max_batches=None):
     """Bill every minute that is due for every active session. Safe to run concurrently and
-    repeatedly (a second run finds nothing due). Returns a dict of counts."""
+    repeatedly (a second run finds nothing due). Returns a dict of counts once the live events
+    of every batch have been sent."""
     totals = {"sessions": 0, "minutes": 0, "paid_minutes": 0, "ended": 0, "batches": 0}
     seen = set()
     with connection.cursor() as cursor:
         # Minutes that start while the sweep runs are the next sweep's work: a fixed cutoff
         # bounds the loop (billed sessions move past it, ended ones leave the index).
         cutoff = _db_now(cursor)
-    while max_batches is None or totals["batches"] < max_batches:
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    """
-                    SELECT id FROM readings_readingsession
-                    WHERE state = 'active' AND next_minute_at <= %s
-                    ORDER BY next_minute_at
-                    LIMIT %s
-                    FOR UPDATE SKIP LOCKED
-                    """,
-                    [cutoff, batch_size],
-                )
-                ids = [row[0] for row in cursor.fetchall()]
-                if not ids or seen.issuperset(ids):
-                    break
-                at = _db_now(cursor)
-            seen.update(ids)
-            result = bill_sessions(ids, at)
-        totals["batches"] += 1
-        for key in ("sessions", "minutes", "paid_minutes", "ended"):
-            totals[key] += result[key]
+    sender = _EventSender()
+    try:
+        while max_batches is None or totals["batches"] < max_batches:
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        """
+                        SELECT id FROM readings_readingsession
+                        WHERE state = 'active' AND next_minute_at <= %s
+                        ORDER BY next_minute_at
+                        LIMIT %s
+                        FOR UPDATE SKIP LOCKED
+                        """,
+                        [cutoff, batch_size],
+                    )
+                    ids = [row[0] for row in cursor.fetchall()]
+                    if not ids or seen.issuperset(ids):
+                        break
+                    at = _db_now(cursor)
+                seen.update(ids)
+                result = bill_sessions(ids, at, sender=sender)
+            totals["batches"] += 1
+            for key in ("sessions", "minutes", "paid_minutes", "ended"):
+                totals[key] += result[key]
+    finally:
+        sender.close()
     return totals
 
 
-def bill_sessions(session_ids, at):
+class _EventSender:
+    """Sends a sweep's live events from one background thread, after each batch commits, while
+    the sweep bills the next batch (the sends are Redis round trips, the billing is database
+    round trips: they overlap). One thread and a FIFO queue: a room's events keep their order.
+    ``close()`` waits until everything queued is sent."""
+
+    def __init__(self):
+        self._queue = queue.SimpleQueue()
+        self._thread = None
+        self._closed = False
+
+    def after_commit(self, items):
+        if items:
+            transaction.on_commit(lambda: self._submit(items))
+
+    def _submit(self, items):
+        if self._closed:
+            # Committed after the sweep ended (an outer transaction, as in tests): send now.
+            events.send_now(items)
+            return
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="billing-events", daemon=True)
+            self._thread.start()
+        self._queue.put(items)
+
+    def _run(self):
+        while (items := self._queue.get()) is not None:
+            events.send_now(items)
+
+    def close(self):
+        self._closed = True
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+
+
+def bill_sessions(session_ids, at, *, sender=None):
     """Bill the minutes due by ``at`` for ``session_ids``, whose rows the caller holds locked
-    in the current transaction. Ends the sessions that cannot pay. Returns counts."""
+    in the current transaction. Ends the sessions that cannot pay. Returns counts.
+
+    Live events go out after commit: through ``sender`` (the sweep's ``_EventSender``) when
+    given, else from the committing thread. Events of sessions ended here always go from the
+    committing thread, before their ``ended`` event."""
     from .services import EndReason, finish_locked
 
     counts = {"sessions": 0, "minutes": 0, "paid_minutes": 0, "ended": 0}
@@ -125,14 +173,14 @@ def bill_sessions(session_ids, at):
     balances = wallet.lock_accounts_for_batch(
         [row["wallet_id"] for row in rows] + [row["earnings_id"] for row in rows] + [platform.pk]
     )
-    limited = _clients_with_limits({row["client_id"] for row in rows})
+    limited = set(wallet.wallets_with_spending_limits([row["wallet_id"] for row in rows]))
 
     batch, minutes, updates, to_end, notices = [], [], [], {}, []
     slow = []
     for row in rows:
         balance = balances.get(row["wallet_id"], 0)
         plan, end_reason, balance = _plan(row, balance)
-        if row["client_id"] in limited:
+        if row["wallet_id"] in limited:
             slow.append((row, plan, end_reason))
             continue
         _stage(row, plan, end_reason, balance, platform.pk, batch, minutes, updates, to_end)
@@ -146,9 +194,12 @@ def bill_sessions(session_ids, at):
 
     _insert_minutes(minutes, transfer_ids, at)
     _update_sessions(updates)
+    inline = []
     for update in updates:
-        notices.extend(_notices(update))
-    events.notify_many(notices)
+        (inline if sender is None or update["id"] in to_end else notices).extend(_notices(update))
+    events.notify_many(inline)
+    if sender is not None:
+        sender.after_commit(notices)
     counts["sessions"] = len(updates)
     counts["minutes"] = len(minutes)
     counts["paid_minutes"] = sum(1 for m in minutes if m[2])
@@ -292,17 +343,6 @@ def _attach_accounts(rows):
             row["wallet_id"] = wallet.wallet_of(User(pk=row["client_id"])).pk
         if row["earnings_id"] is None:
             row["earnings_id"] = wallet.earnings_of(User(pk=row["reader_id"])).pk
-
-
-def _clients_with_limits(client_ids):
-    from django.utils import timezone
-
-    now = timezone.now()
-    return {
-        limit.user_id
-        for limit in SpendingLimit.objects.filter(user_id__in=list(client_ids))
-        if any(cap is not None for cap in limit.limits_at(now).values())
-    }
 
 
 def _insert_minutes(minutes, transfer_ids, at):

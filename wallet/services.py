@@ -147,10 +147,16 @@ WITH limited AS (
     SELECT EXISTS (
         SELECT 1
         FROM wallet_ledgeraccount a
-        JOIN wallet_spendinglimit l ON l.user_id = a.owner_id
+        -- LATERAL ... LIMIT 1: a primary-key lookup per debited account whatever the
+        -- statistics say (the plan is prepared once and reused).
+        JOIN LATERAL (
+            SELECT 1 FROM wallet_spendinglimit l
+            WHERE l.user_id = a.owner_id
+              AND (l.daily IS NOT NULL OR l.weekly IS NOT NULL OR l.monthly IS NOT NULL
+                   OR l.pending <> '{}'::jsonb)
+            LIMIT 1
+        ) AS has_limit ON true
         WHERE a.id = ANY(%s::bigint[]) AND a.kind = 'client_wallet'
-          AND (l.daily IS NOT NULL OR l.weekly IS NOT NULL OR l.monthly IS NOT NULL
-               OR l.pending <> '{}'::jsonb)
     ) AS yes
 ),
 new_transfer AS (
@@ -321,8 +327,8 @@ def _ledger_cursor(db):
     if cached is None or cached.connection is not db.connection or cached.closed:
         with db.wrap_database_errors:
             cached = _PreparedCursor(db.connection)
-        cached.prepare = bool(getattr(settings, "WALLET_PREPARED_STATEMENTS", True))
         db._wallet_ledger_cursor = cached
+    cached.prepare = getattr(settings, "WALLET_PREPARED_STATEMENTS", True)
     return db._prepare_cursor(cached)
 
 
@@ -770,6 +776,40 @@ class BatchTransfer:
     metadata: dict | None = None
 
 
+def wallets_with_spending_limits(account_ids):
+    """``{account id: owner id}`` for the client wallets among ``account_ids`` whose owner has a
+    spending limit in force now (one query; ``limits_at`` decides pending changes)."""
+    if not account_ids:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            # unnest() join, not "id = ANY(%s)": never a quadratic filter on a big batch.
+            """
+            SELECT a.id, l.id FROM unnest(%s::bigint[]) AS wanted(id)
+            JOIN wallet_ledgeraccount a ON a.id = wanted.id
+            JOIN wallet_spendinglimit l ON l.user_id = a.owner_id
+            WHERE a.kind = 'client_wallet'
+              AND (l.daily IS NOT NULL OR l.weekly IS NOT NULL OR l.monthly IS NOT NULL
+                   OR l.pending <> '{}'::jsonb)
+            """,
+            [sorted(set(account_ids))],
+        )
+        limit_of_account = dict(cursor.fetchall())
+    if not limit_of_account:
+        return {}
+    now = timezone.now()
+    in_force = {
+        limit.pk: limit.user_id
+        for limit in SpendingLimit.objects.filter(pk__in=set(limit_of_account.values()))
+        if any(cap is not None for cap in limit.limits_at(now).values())
+    }
+    return {
+        account_id: in_force[limit_id]
+        for account_id, limit_id in limit_of_account.items()
+        if limit_id in in_force
+    }
+
+
 def lock_accounts_for_batch(account_ids):
     """Lock ``account_ids`` in id order (the order every transfer locks in) and return
     ``{id: balance}`` as of the lock. Callers check funds against these balances before
@@ -820,18 +860,12 @@ def transfer_many(batch, *, kind):
     if len(set(keys)) != len(keys):
         raise ValueError("transfer_many() got the same idempotency key twice")
     if kind in SPENDING_KINDS:
-        limited = LedgerAccount.objects.filter(
-            pk__in=debited_wallets,
-            kind=Kind.CLIENT_WALLET,
-            owner__spending_limit__isnull=False,
-        ).values_list("owner__spending_limit", flat=True)
-        now = timezone.now()
-        for limit in SpendingLimit.objects.filter(pk__in=list(limited)):
-            if any(cap is not None for cap in limit.limits_at(now).values()):
-                raise ValueError(
-                    "transfer_many() cannot enforce spending limits; use transfer() for "
-                    f"user {limit.user_id}"
-                )
+        limited = wallets_with_spending_limits(debited_wallets)
+        if limited:
+            raise ValueError(
+                "transfer_many() cannot enforce spending limits; use transfer() for "
+                f"user {limited[min(limited)]}"
+            )
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(
