@@ -17,7 +17,6 @@ from datetime import UTC, datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -362,7 +361,7 @@ STATE_NOTES = {
 }
 
 
-@login_required
+@role_required("client", "reader")
 @require_GET
 def booking_detail(request, public_id):
     booking = _booking_or_404(request, public_id)
@@ -381,7 +380,7 @@ def booking_detail(request, public_id):
     return render(request, "readings/bookings/detail.html", context)
 
 
-@login_required
+@role_required("client", "reader")
 @require_GET
 def booking_join_panel(request, public_id):
     """HTMX poll: the Join panel (the button appears from ``join_opens_at``)."""
@@ -389,7 +388,7 @@ def booking_join_panel(request, public_id):
     return render(request, "readings/bookings/_join.html", _join_context(request, booking))
 
 
-@login_required
+@role_required("client", "reader")
 @require_POST
 def booking_join(request, public_id):
     booking = _booking_or_404(request, public_id)
@@ -406,7 +405,7 @@ def booking_join(request, public_id):
     return redirect(url)
 
 
-@login_required
+@role_required("client", "reader")
 @require_POST
 def booking_cancel(request, public_id):
     booking = _booking_or_404(request, public_id)
@@ -451,7 +450,7 @@ def booking_decline(request, public_id):
 PAST_SHOWN = 20
 
 
-@login_required
+@role_required("client", "reader")
 @require_GET
 def my_bookings(request):
     """Client: upcoming and past. Reader: requests to answer, upcoming and past (and their own
