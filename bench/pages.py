@@ -188,7 +188,7 @@ def stop_gunicorn(process):
 def fetch(url, cookie=None):
     request = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
     with urllib.request.urlopen(request, timeout=30) as response:
-        return response.status, dict(response.headers), response.read()
+        return response.status, response.headers, response.read()
 
 
 def parse_duration_ms(text):
@@ -276,6 +276,10 @@ def main():
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "CACHE_KEY_PREFIX": f"bench-pages-{secrets.token_hex(4)}",
             "LOG_LEVEL": "WARNING",
+            # Production recycles a worker every ~2000 requests; a cached page reaches that within
+            # a run, and the new worker's start-up (seconds of CPU) would be charged to whichever
+            # page happens to be measured then. Off here so the pages compare like for like.
+            "GUNICORN_MAX_REQUESTS": "0",
         }
     )
     env.pop("DJANGO_CONFIGURATION", None)

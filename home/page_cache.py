@@ -21,11 +21,15 @@ shows every reader, menus show titles). Presence changes are not signals (a quer
 readings.presence); pages that order or label readers by presence (home, directory) are kept
 only ``PAGE_CACHE_LIVE_SECONDS`` (15 s, the same staleness as the status fragments).
 
+An expired page is kept STALE_SECONDS longer: while one request renders its successor, the
+others get the old copy (``X-Page-Cache: stale``), so expiry does not stampede the renderers.
+
 Browsers get ``Cache-Control: public, max-age=PAGE_CACHE_BROWSER_SECONDS`` (0 by default, so a
 publish shows at once everywhere) and an ETag; a revalidation is answered 304 from the cache.
 """
 
 import hashlib
+import time
 import uuid
 import zlib
 
@@ -51,6 +55,14 @@ KEY_HEADERS = ("HTTP_HX_REQUEST", "HTTP_HX_TARGET")
 VARY_ALLOWED = {"cookie", "hx-request", "hx-target", "accept-encoding"}
 SKIP_HEADERS = {"set-cookie", "x-page-cache"}
 MESSAGES_COOKIE = "messages"
+# An expired page is kept this much longer, to answer while one request renders its successor.
+STALE_SECONDS = 60
+# How long that one request may take before another one is let in to try.
+REFRESH_LOCK_SECONDS = 30
+
+
+def _now():
+    return time.time()
 
 
 def seconds_for(page):
@@ -146,33 +158,49 @@ class AnonymousPageCacheMiddleware:
         generation = current_generation()
         key = _key(request, generation)
         stored = cache.get(key)
+        refreshing = False
         if stored is not None:
-            return self._replay(request, stored)
-        response = self.get_response(request)
-        if _storable(request, response):
-            seconds = getattr(request, REQUEST_FLAG)
-            if request.META.get("QUERY_STRING"):
-                # Query strings are unbounded: keep their variants briefly (Redis also holds
-                # Celery's queue, with noeviction).
-                seconds = min(seconds, int(getattr(settings, "PAGE_CACHE_LIVE_SECONDS", 15)))
-            _browser_headers(response)
-            response["ETag"] = (
-                f'"{hashlib.md5(response.content, usedforsecurity=False).hexdigest()}"'
-            )
-            headers = [(k, v) for k, v in response.items() if k.lower() not in SKIP_HEADERS]
-            cache.set(key, (headers, zlib.compress(response.content, 1)), seconds)
-            response["X-Page-Cache"] = "miss"
+            fresh_until = stored[0]
+            if _now() < fresh_until:
+                return self._replay(request, stored, "hit")
+            # Expired but kept STALE_SECONDS longer: one request re-renders (it holds the lock),
+            # the others are answered with the old copy meanwhile, so a popular page's expiry
+            # does not send every concurrent visitor into a render at once. A publish changes
+            # the generation, hence the key: nothing stale survives it.
+            refreshing = cache.add(f"{key}:refresh", 1, REFRESH_LOCK_SECONDS)
+            if not refreshing:
+                return self._replay(request, stored, "stale")
+        try:
+            response = self.get_response(request)
+            if _storable(request, response):
+                self._store(request, response, key)
+        finally:
+            if refreshing:
+                cache.delete(f"{key}:refresh")
         return response
 
-    def _replay(self, request, stored):
-        headers, body = stored
+    def _store(self, request, response, key):
+        seconds = getattr(request, REQUEST_FLAG)
+        if request.META.get("QUERY_STRING"):
+            # Query strings are unbounded: keep their variants briefly (Redis also holds
+            # Celery's queue, with noeviction).
+            seconds = min(seconds, int(getattr(settings, "PAGE_CACHE_LIVE_SECONDS", 15)))
+        _browser_headers(response)
+        response["ETag"] = f'"{hashlib.md5(response.content, usedforsecurity=False).hexdigest()}"'
+        headers = [(k, v) for k, v in response.items() if k.lower() not in SKIP_HEADERS]
+        body = zlib.compress(response.content, 1)
+        cache.set(key, (_now() + seconds, headers, body), seconds + STALE_SECONDS)
+        response["X-Page-Cache"] = "miss"
+
+    def _replay(self, request, stored, state):
+        _fresh_until, headers, body = stored
         response = HttpResponse(zlib.decompress(body))
         for name, value in headers:
             response[name] = value
         conditional = get_conditional_response(
             request, etag=response.get("ETag"), response=response
         )
-        conditional["X-Page-Cache"] = "hit"
+        conditional["X-Page-Cache"] = state
         return conditional
 
 

@@ -2,6 +2,8 @@
 change shows at once."""
 
 import pytest
+from django.core.cache import cache
+from django.test import RequestFactory
 
 from home import page_cache
 from home.models import StandardPage
@@ -90,6 +92,25 @@ def test_saved_snippets_and_deleted_pages_forget_stored_pages(
     client.get(directory.url)
     reader.delete()
     assert reader.display_name not in client.get(directory.url).content.decode()
+
+
+def test_an_expired_page_is_rendered_by_one_request_while_others_get_the_old_copy(
+    demo_site,  # noqa: F811
+    page_cache_on,
+    client,
+    monkeypatch,
+):
+    about = StandardPage.objects.get(slug="about").url
+    assert client.get(about)["X-Page-Cache"] == "miss"
+    later = page_cache._now() + 601
+    monkeypatch.setattr(page_cache, "_now", lambda: later)
+    key = page_cache._key(RequestFactory().get(about), page_cache.current_generation())
+    assert cache.add(f"{key}:refresh", 1, 30)  # another request is rendering it
+    assert client.get(about)["X-Page-Cache"] == "stale"
+    cache.delete(f"{key}:refresh")
+    assert client.get(about)["X-Page-Cache"] == "miss"  # this one renders and stores it
+    assert client.get(about)["X-Page-Cache"] == "hit"
+    assert cache.get(f"{key}:refresh") is None
 
 
 def test_visitors_with_a_session_are_never_served_or_stored(

@@ -106,3 +106,19 @@ def test_page_type_rules_keep_the_tree_sane():
         ReaderIndexPage,
         ShopIndexPage,
     }
+
+
+def test_a_client_page_view_skips_the_admin_userbar_permission_check(
+    demo_site, client, django_assert_max_num_queries
+):
+    from accounts.tests.factories import UserFactory
+
+    reader = ReaderPage.objects.live().first()
+    client.force_login(UserFactory())
+    client.get(reader.url)
+    with django_assert_max_num_queries(MAX_QUERIES[ReaderPage] + 5) as queries:
+        html = client.get(reader.url).content.decode()
+    assert "Log out" in html and "userbar" not in html
+    assert not any("auth_permission" in query["sql"] for query in queries.captured_queries)
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    assert "userbar" in client.get(reader.url).content.decode()
