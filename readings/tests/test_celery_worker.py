@@ -5,8 +5,8 @@ with ``.delay()`` exactly as beat sends them.
 
 The tasks ignore their results (beat never reads them), so the test waits for their effects in
 the database, with a deadline. Nothing can hang CI: the broker is probed with a short connect
-timeout (an unreachable broker fails the test at once), every wait has a deadline, and a SIGALRM watchdog
-fails the test if the worker never starts or never stops.
+timeout (an unreachable broker fails the test at once), every wait has a deadline, and a SIGALRM
+watchdog fails the test if the worker never starts or never stops.
 """
 
 import signal
