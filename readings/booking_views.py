@@ -471,3 +471,16 @@ def my_bookings(request):
             auto_accept=ReaderPage.objects.filter(user=user, auto_accept_bookings=True).exists(),
         )
     return render(request, "readings/bookings/list.html", context)
+
+
+@role_required("reader")
+@require_GET
+def reader_bookings_summary(request):
+    """HTMX fragment for the reader's desk: requests to answer and the next confirmed booking."""
+    upcoming = list(selectors.bookings_for_reader(request.user, upcoming=True)[:20])
+    context = {
+        "zone": viewer_zone(request),
+        "requests": [b for b in upcoming if b.state == State.PENDING],
+        "next_booking": next((b for b in upcoming if b.state != State.PENDING), None),
+    }
+    return render(request, "readings/bookings/_desk_summary.html", context)

@@ -18,6 +18,11 @@ urlpatterns = [
     path("book/<int:page_id>/", booking_views.book, name="book"),
     path("book/<int:page_id>/confirm/", booking_views.book_confirm, name="book_confirm"),
     path("bookings/", booking_views.my_bookings, name="bookings"),
+    path(
+        "bookings/desk-summary/",
+        booking_views.reader_bookings_summary,
+        name="reader_bookings_summary",
+    ),
     path("bookings/<uuid:public_id>/", booking_views.booking_detail, name="booking"),
     path(
         "bookings/<uuid:public_id>/join-panel/",

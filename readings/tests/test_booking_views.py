@@ -429,3 +429,16 @@ def test_reader_page_links_to_the_booking_calendar(reader_page):
     )
     assert reverse("readings:book", args=[reader_page.pk]) in html
     assert "Book a reading" in html
+
+
+def test_desk_summary_shows_requests_and_the_next_booking(reader_page, client_user):
+    make_booking(client_user, reader_page, days=2)
+    confirmed = make_booking(client_user, reader_page, days=3)
+    bookings.accept(confirmed, reader_page.user)
+    url = reverse("readings:reader_bookings_summary")
+    html = logged_in(reader_page.user).get(url).content.decode()
+    assert "1 request to answer" in html
+    assert reverse("readings:booking", args=[confirmed.public_id]) in html
+    assert logged_in(client_user).get(url).status_code == 403
+    desk = logged_in(reader_page.user).get(reverse("readings:reader_desk")).content.decode()
+    assert url in desk
