@@ -27,6 +27,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import role_required
+from accounts.ratelimit import rate_limit
 from readers import availability
 from readers.models import ReaderPage
 from wallet.selectors import wallet_summary
@@ -41,6 +42,7 @@ State = Booking.State
 OPEN_STATES = (State.PENDING, State.ACCEPTED)
 JOINABLE_STATES = (State.ACCEPTED, State.IN_PROGRESS)
 JOIN_POLL_SECONDS = 15
+BOOK_POSTS_PER_MINUTE = 10
 JOIN_POLL_NEAR = timedelta(hours=1)
 UTC_ZONE = zoneinfo.ZoneInfo("UTC")
 
@@ -239,7 +241,13 @@ def _terms_before_booking(page, client, starts_at, length, channel, price):
     }
 
 
+def _book_key(request):
+    return f"readings:book:{request.user.pk}"
+
+
 @role_required("client", "reader")
+# Each booking places a wallet hold: a person clicking through slots is far below this.
+@rate_limit(key=_book_key, limit=BOOK_POSTS_PER_MINUTE, window_seconds=60)
 def book_confirm(request, page_id):
     """GET: the chosen slot with its price, the hold and the cancellation rule. POST: book."""
     page = _bookable_page(page_id)

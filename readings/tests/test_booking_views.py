@@ -1,5 +1,6 @@
 """Booking pages: calendar, confirm, booking detail, My bookings (readings.booking_views)."""
 
+import uuid
 import zoneinfo
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -236,6 +237,15 @@ def test_a_malformed_confirm_form_is_refused_and_nothing_saved(reader_page, clie
     )
     assert response.status_code == 400
     assert "Pick a slot from the calendar" in response.content.decode()
+    assert not Booking.objects.exists()
+
+
+def test_booking_posts_are_rate_limited_per_user(reader_page, settings):
+    settings.RATELIMIT_CACHE_PREFIX = f"test-book-{uuid.uuid4().hex}"
+    browser = logged_in(make_client(balance=1_000))
+    url = reverse("readings:book_confirm", args=[reader_page.pk])
+    statuses = [browser.post(url, {"starts_at": "x", "length": 30}).status_code for _ in range(11)]
+    assert statuses[:10] == [400] * 10 and statuses[10] == 429
     assert not Booking.objects.exists()
 
 
