@@ -1,7 +1,10 @@
 import io
+from datetime import time as clock
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 from PIL import Image as PILImage
 from wagtail.images import get_image_model
 from wagtail.models import Page, PageLogEntry, ReferenceIndex, Revision, Site
@@ -9,7 +12,8 @@ from wagtail.models import Page, PageLogEntry, ReferenceIndex, Revision, Site
 from accounts.models import User
 from home import demo_content, demo_images
 from home.models import HelpIndexPage, HelpPage, HomePage, StandardPage
-from readers.models import ReaderIndexPage, ReaderPage, Specialty
+from readers import availability
+from readers.models import AvailabilityRule, ReaderIndexPage, ReaderPage, Specialty
 from shop.models import ProductPage, ShopIndexPage
 
 pytestmark = pytest.mark.django_db
@@ -49,6 +53,7 @@ def content_counts():
         "specialties": Specialty.objects.count(),
         "sites": Site.objects.count(),
         "log entries": PageLogEntry.objects.count(),
+        "availability": AvailabilityRule.objects.count(),
     }
 
 
@@ -108,6 +113,32 @@ def test_each_demo_reader_has_a_photo_and_a_reader_account(fast_images):
         assert reader.rating_count > 0
     presences = set(readers.values_list("presence", flat=True))
     assert presences == {"online", "busy", "offline"}
+
+
+def test_every_demo_reader_has_weekly_hours_with_free_slots_in_their_own_zone(fast_images):
+    load()
+
+    now = timezone.now()
+    zones = set()
+    for reader in ReaderPage.objects.select_related("user"):
+        zones.add(reader.user.timezone)
+        slots = availability.free_slots(
+            reader.user, start=now, end=now + timedelta(days=7), length_minutes=30
+        )
+        assert slots, reader.slug
+    assert len(zones) > 1  # the calendar's conversion to the visitor's zone is visible
+
+
+def test_demo_content_keeps_a_readers_own_hours(fast_images):
+    load()
+    luna = ReaderPage.objects.select_related("user").first().user
+    availability.set_weekly_availability(luna, [(0, clock(6), clock(7))])
+
+    load()
+
+    assert list(luna.availability_rules.values_list("weekday", "start_time", "end_time")) == [
+        (0, clock(6), clock(7))
+    ]
 
 
 def test_running_demo_content_twice_changes_nothing(fast_images):

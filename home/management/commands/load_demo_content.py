@@ -12,6 +12,7 @@ import io
 import logging
 import time
 from contextlib import contextmanager
+from datetime import time as clock
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.images import ImageFile
@@ -30,9 +31,13 @@ from accounts.models import User
 from home import demo_content as content
 from home import demo_images
 from home.models import HelpIndexPage, HelpPage, HomePage, StandardPage
+from readers import availability
 from readers.models import ReaderIndexPage, ReaderPage, Specialty
 from readers.services import provision_reader
 from shop.models import ProductPage, ShopIndexPage
+
+# Demo readers work in different zones, so the booking calendar's time conversion shows.
+DEMO_READER_ZONES = ("America/New_York", "Europe/London", "America/Los_Angeles", "America/Chicago")
 
 
 @contextmanager
@@ -324,9 +329,24 @@ class Command(BaseCommand):
                 self.count("readers")
             # Each demo reader can edit their own page in the admin (idempotent).
             provision_reader(user, page)
+            self.reader_hours(user, len(readers))
             readers[slug] = page
         self.progress(f"Readers: {len(readers)}")
         return readers
+
+    def reader_hours(self, user, n):
+        """Weekly hours so every demo reader can be booked: readers spread over four time zones
+        (the calendar shows the visitor's own zone), day or evening shifts. A reader who already
+        has hours keeps them (their own edits survive a re-run)."""
+        if user.availability_rules.exists():
+            return
+        user.timezone = DEMO_READER_ZONES[n % len(DEMO_READER_ZONES)]
+        user.save(update_fields=["timezone"])
+        start, end = (clock(9), clock(17)) if n % 2 == 0 else (clock(14), clock(22))
+        rules = [(weekday, start, end) for weekday in range(5)]
+        rules.append((5, clock(10), clock(14)))
+        availability.set_weekly_availability(user, rules)
+        self.count("reader weekly hours")
 
     def reader_user(self, data, name):
         user = User.objects.filter(username=data["slug"]).first()
