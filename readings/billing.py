@@ -26,6 +26,7 @@ import queue
 import threading
 import time
 
+from asgiref.sync import async_to_sync
 from django.db import connection, transaction
 
 from wallet import services as wallet
@@ -130,7 +131,7 @@ class _EventSender:
     def _submit(self, items):
         if self._closed:
             # Committed after the sweep ended (an outer transaction, as in tests): send now.
-            events.send_now(items)
+            send_pipelined(items)
             return
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="billing-events", daemon=True)
@@ -139,7 +140,7 @@ class _EventSender:
 
     def _run(self):
         while (items := self._queue.get()) is not None:
-            events.send_now(items)
+            send_pipelined(items)
 
     def close(self):
         self._closed = True
@@ -147,6 +148,89 @@ class _EventSender:
             self._queue.put(None)
             self._thread.join()
             self._thread = None
+
+
+# The Lua script channels_redis 4.3's RedisChannelLayer.group_send runs per group (verbatim):
+# add the message to each member channel that is under capacity.
+_GROUP_SEND_LUA = """
+    local over_capacity = 0
+    local current_time = ARGV[#ARGV - 1]
+    local expiry = ARGV[#ARGV]
+    for i=1,#KEYS do
+        if redis.call('ZCOUNT', KEYS[i], '-inf', '+inf') < tonumber(ARGV[i + #KEYS]) then
+            redis.call('ZADD', KEYS[i], current_time, ARGV[i])
+            redis.call('EXPIRE', KEYS[i], expiry)
+        else
+            over_capacity = over_capacity + 1
+        end
+    end
+    return over_capacity
+"""
+
+
+def send_pipelined(items):
+    """Send ``(group, message)`` pairs like ``events.send_now`` (same Redis commands as
+    ``group_send``, a room's messages in order) but pipelined: one round trip per Redis host to
+    read every group's members, one to deliver every message. A sweep's thousands of events cost
+    two round trips instead of two or three each (measured: 1.6-3 ms per event one by one).
+    Other channel layers (the in-memory one in tests) go through ``events.send_now``."""
+    from channels.layers import get_channel_layer
+    from channels_redis.core import RedisChannelLayer
+
+    layer = get_channel_layer()
+    if not items or layer is None:
+        return
+    if type(layer) is not RedisChannelLayer:
+        events.send_now(items)
+        return
+    by_group = {}
+    for group, message in items:
+        by_group.setdefault(group, []).append(message)
+
+    async def send_all():
+        # 1. Members of every group, expired ones dropped first (as group_send does).
+        hosts = {}
+        for group in by_group:
+            hosts.setdefault(layer.consistent_hash(group), []).append(group)
+        members = {}
+        cutoff = int(time.time()) - layer.group_expiry
+        for index, groups in hosts.items():
+            pipe = layer.connection(index).pipeline(transaction=False)
+            for group in groups:
+                pipe.zremrangebyscore(layer._group_key(group), min=0, max=cutoff)
+                pipe.zrange(layer._group_key(group), 0, -1)
+            replies = await pipe.execute()
+            for group, names in zip(groups, replies[1::2], strict=True):
+                members[group] = [name.decode("utf8") for name in names]
+        # 2. Every message of every group with members, in order: the score is the send time,
+        # kept strictly increasing so a room's messages can never swap places.
+        pipes = {}
+        last = 0.0
+        for group, messages in by_group.items():
+            names = members.get(group)
+            if not names:
+                continue
+            for message in messages:
+                keys_by_host, message_of, capacity_of = layer._map_channel_keys_to_connection(
+                    names, message
+                )
+                now = max(time.time(), last + 1e-6)
+                last = now
+                for index, keys in keys_by_host.items():
+                    if index not in pipes:
+                        pipes[index] = layer.connection(index).pipeline(transaction=False)
+                    pipe = pipes[index]
+                    for key in keys:
+                        pipe.zremrangebyscore(key, min=0, max=int(now) - int(layer.expiry))
+                    args = [message_of[key] for key in keys] + [capacity_of[key] for key in keys]
+                    pipe.eval(_GROUP_SEND_LUA, len(keys), *keys, *args, now, layer.expiry)
+        for pipe in pipes.values():
+            await pipe.execute()
+
+    try:
+        async_to_sync(send_all)()
+    except Exception:  # noqa: BLE001 — live events are best effort; the money is committed
+        logger.exception("could not send %d reading events", len(items))
 
 
 def bill_sessions(session_ids, at, *, sender=None):

@@ -306,15 +306,27 @@ def _transfer_checking_limits(kind, idempotency_key, head, normalised):
 
 
 class _PreparedCursor(ServerBindingCursor):
-    """Server-side parameters, prepared on first use: the hot ledger statements are parsed and
-    planned once per connection instead of once per call (Django's own cursors bind on the
-    client and never prepare). ``WALLET_PREPARED_STATEMENTS = False`` (for a
-    transaction-pooling PgBouncer) binds on the server without preparing."""
+    """Server-side parameters; a statement run a second time on this connection is prepared,
+    so the hot ledger statements are parsed and planned once per connection instead of once per
+    call (Django's own cursors bind on the client and never prepare). The first run stays one
+    round trip (a request that makes a single transfer on a fresh connection pays no extra
+    Parse). ``WALLET_PREPARED_STATEMENTS = False`` (for a transaction-pooling PgBouncer) binds on
+    the server without ever preparing."""
 
-    prepare = True
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.prepare = True
+        self.seen = set()
 
     def execute(self, query, params=None, *, prepare=None, binary=None):
-        return super().execute(query, params, prepare=self.prepare, binary=binary)
+        if not self.prepare:
+            prepare = False
+        elif query in self.seen:
+            prepare = True
+        else:
+            self.seen.add(query)
+            prepare = False
+        return super().execute(query, params, prepare=prepare, binary=binary)
 
 
 def _ledger_cursor(db):

@@ -1,7 +1,11 @@
 """A sweep's live events: sent after each batch commits, from one background thread, in order
 within a room, all of them before ``charge_due_minutes`` returns."""
 
+import uuid
+
 import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 
 from readings import billing, events
 from readings.tests.events_helpers import Listener
@@ -61,3 +65,46 @@ def test_the_sender_keeps_order_and_close_waits_for_everything(monkeypatch):
     assert sent == [("room", n) for n in range(50)]
     sender._submit([("room", "late")])  # after close: sent at once, not lost
     assert sent[-1] == ("room", "late")
+
+
+def test_pipelined_sending_delivers_to_every_member_in_room_order(settings):
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [settings.REDIS_URL], "prefix": f"test-{uuid.uuid4().hex}"},
+        }
+    }
+    layer = get_channel_layer()
+
+    async def join():
+        both, only_a = await layer.new_channel(), await layer.new_channel()
+        await layer.group_add("reading_a", both)
+        await layer.group_add("reading_a", only_a)
+        await layer.group_add("reading_b", both)
+        return both, only_a
+
+    both, only_a = async_to_sync(join)()
+    items = [
+        ("reading_a", events.message("a", "billing_tick", {"n": 1})),
+        ("reading_b", events.message("b", "billing_tick", {"n": 1})),
+        ("reading_nobody", events.message("c", "billing_tick", {"n": 1})),
+        ("reading_a", events.message("a", "low_balance", {"n": 2})),
+        ("reading_a", events.message("a", "ended", {"n": 3})),
+    ]
+    try:
+        billing.send_pipelined(items)
+
+        async def receive_all():
+            # One event loop for all receives (the layer buffers per loop).
+            got_both = [await layer.receive(both) for _ in range(4)]
+            return got_both, [await layer.receive(only_a) for _ in range(3)]
+
+        got_both, got_a = async_to_sync(receive_all)()
+        got_both = [(m["session"], m["event"]) for m in got_both]
+        got_a = [(m["session"], m["event"]) for m in got_a]
+        room_a = [("a", "billing_tick"), ("a", "low_balance"), ("a", "ended")]
+        assert got_a == room_a
+        assert [m for m in got_both if m[0] == "a"] == room_a
+        assert ("b", "billing_tick") in got_both
+    finally:
+        async_to_sync(layer.flush)()

@@ -162,9 +162,32 @@ def test_limits_do_not_apply_to_kinds_that_do_not_spend():
     assert wallet.balance == 5_000
 
 
+def prepared_ledger_statements():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            ["%INSERT INTO wallet_transfer%"],
+        )
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_transfer_statement_is_prepared_from_its_second_run_on_a_connection():
+    connection.close()
+    clearing, to = services.platform_account(Kind.STRIPE_CLEARING), revenue()
+    for n in range(3):
+        services.transfer(
+            [services.Leg(clearing, -1), services.Leg(to, 1)],
+            idempotency_key=f"prepared-{n}",
+            kind=Transfer.Kind.ADJUSTMENT,
+        )
+        assert prepared_ledger_statements() == (0 if n == 0 else 1)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_transfers_work_without_prepared_statements(settings):
     settings.WALLET_PREPARED_STATEMENTS = False
+    connection.close()
     client = UserFactory()
     fund_wallet(client, 1_000)
     wallet = services.wallet_of(client)
@@ -173,6 +196,7 @@ def test_transfers_work_without_prepared_statements(settings):
         pay(wallet, 601, "unprepared-overdraft")
     wallet.refresh_from_db()
     assert wallet.balance == 600
+    assert prepared_ledger_statements() == 0
 
 
 @pytest.mark.django_db(transaction=True)
