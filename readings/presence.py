@@ -114,6 +114,7 @@ def join_queue(client, reader_page):
     ).first()
     if existing is not None:
         return existing
+    _check_can_pay_to_start(client, reader_page)
     if (
         current == _presence().ONLINE
         and not QueueEntry.objects.filter(
@@ -135,6 +136,29 @@ def join_queue(client, reader_page):
         )
     entry.refresh_from_db()
     return entry
+
+
+def _check_can_pay_to_start(client, reader_page):
+    """Waiting in line is only worth it if the client can start when their turn comes: the
+    wallet must cover the reader's cheapest channel for ``MIN_START_MINUTES`` (the same rule
+    ``request_reading`` applies; a top-up while waiting is fine, it is checked again then)."""
+    from wallet import services as wallet
+
+    from .services import min_start_minutes
+
+    rates = [
+        getattr(reader_page, f"{channel}_rate_cents")
+        for channel in ("chat", "voice", "video")
+        if getattr(reader_page, f"offers_{channel}", False)
+    ]
+    if not rates:
+        raise QueueError("This reader takes no live readings.")
+    needed = min(rates) * min_start_minutes()
+    if wallet.wallet_of(client).balance < needed:
+        raise QueueError(
+            f"You need at least ${needed / 100:.2f} in your wallet to start a reading with this "
+            "reader. Top up first, then join the line."
+        )
 
 
 def leave_queue(client, reader_page):

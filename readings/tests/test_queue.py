@@ -92,3 +92,16 @@ def test_queue_refuses_yourself_and_offline_readers():
     with pytest.raises(QueueError, match="offline"):
         presence.join_queue(make_client(), reader)
     assert not QueueEntry.objects.exists()
+
+
+def test_a_client_who_cannot_pay_the_first_minute_is_told_to_top_up_first(busy_reader):
+    reader, _session = busy_reader
+    cheapest = min(reader.chat_rate_cents, reader.voice_rate_cents, reader.video_rate_cents)
+    short = make_client(balance=cheapest * services.min_start_minutes() - 1)
+
+    with pytest.raises(QueueError, match="Top up first"):
+        presence.join_queue(short, reader)
+
+    assert not QueueEntry.objects.filter(client=short).exists()
+    enough = make_client(balance=cheapest * services.min_start_minutes())
+    assert presence.join_queue(enough, reader).state == QueueEntry.State.WAITING

@@ -17,6 +17,10 @@ from readings.tests.factories import active_session, make_client, make_reader
 pytestmark = pytest.mark.django_db
 
 
+# Enough for the first minute of any channel: joining the line needs it (see presence.join_queue).
+QUEUE_BALANCE = 5_000
+
+
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits():
     cache.clear()
@@ -70,7 +74,7 @@ def test_anonymous_visitors_are_sent_to_log_in_and_see_sign_up(busy_reader):
 
 def test_joining_needs_a_csrf_token(busy_reader):
     reader, _ = busy_reader
-    user = make_client()
+    user = make_client(balance=QUEUE_BALANCE)
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(user)
     assert post(strict, "queue_join", reader).status_code == 403
@@ -80,7 +84,7 @@ def test_joining_needs_a_csrf_token(busy_reader):
 
 def test_queue_views_take_posts_only(busy_reader):
     reader, _ = busy_reader
-    browser = logged_in(make_client())
+    browser = logged_in(make_client(balance=QUEUE_BALANCE))
     assert browser.get(reverse("readings:queue_join", args=[reader.pk])).status_code == 405
     assert not QueueEntry.objects.exists()
 
@@ -115,7 +119,7 @@ def test_nobody_queues_for_a_free_or_an_offline_reader():
 
 def test_a_plain_form_post_redirects_back_with_a_message(busy_reader):
     reader, _ = busy_reader
-    browser = logged_in(make_client())
+    browser = logged_in(make_client(balance=QUEUE_BALANCE))
     response = browser.post(reverse("readings:queue_join", args=[reader.pk]))
     assert response.status_code == 302
     assert QueueEntry.objects.filter(state="waiting").count() == 1
@@ -126,7 +130,10 @@ def test_a_plain_form_post_redirects_back_with_a_message(busy_reader):
 
 def test_a_client_joins_sees_their_place_and_leaves(busy_reader):
     reader, _ = busy_reader
-    first, second = logged_in(make_client()), logged_in(make_client())
+    first, second = (
+        logged_in(make_client(balance=QUEUE_BALANCE)),
+        logged_in(make_client(balance=QUEUE_BALANCE)),
+    )
 
     html = status(first, reader)
     assert "is in a reading right now" in html and "Notify me when free" in html
@@ -200,7 +207,7 @@ def test_reader_free_first_gets_the_turn_it_lapses_then_the_second_gets_it(busy_
 
 def test_passing_gives_the_turn_to_the_next_client(busy_reader):
     reader, session = busy_reader
-    first_user, second_user = make_client(), make_client()
+    first_user, second_user = make_client(balance=QUEUE_BALANCE), make_client(balance=QUEUE_BALANCE)
     first, second = logged_in(first_user), logged_in(second_user)
     post(first, "queue_join", reader)
     post(second, "queue_join", reader)
@@ -216,11 +223,11 @@ def test_passing_gives_the_turn_to_the_next_client(busy_reader):
 
 def test_a_client_can_wait_behind_an_offer_out_to_someone_else(busy_reader):
     reader, session = busy_reader
-    first = logged_in(make_client())
+    first = logged_in(make_client(balance=QUEUE_BALANCE))
     post(first, "queue_join", reader)
     services.end(session, session.client)  # online, but reserved for the first client
 
-    late = logged_in(make_client())
+    late = logged_in(make_client(balance=QUEUE_BALANCE))
     html = status(late, reader)
     assert "about to start a reading with the next client in line" in html
     assert "You're #2 in line" in post(late, "queue_join", reader).content.decode()
@@ -235,10 +242,10 @@ def test_status_fragment_query_count_is_pinned_and_flat_in_the_line_length(
 ):
     reader, _ = busy_reader
     for _ in range(ahead):
-        post(logged_in(make_client()), "queue_join", reader)
-    waiting = logged_in(make_client())
+        post(logged_in(make_client(balance=QUEUE_BALANCE)), "queue_join", reader)
+    waiting = logged_in(make_client(balance=QUEUE_BALANCE))
     post(waiting, "queue_join", reader)
-    outsider = logged_in(make_client())
+    outsider = logged_in(make_client(balance=QUEUE_BALANCE))
     status(waiting, reader)  # warm the session/site caches like a page that already loaded
     status(outsider, reader)
     status(Client(), reader)
