@@ -19,7 +19,7 @@ from wallet.selectors import wallet_summary
 from . import agora, chat, services
 from .errors import ReadingError
 from .forms import PresenceForm, ReaderNoteForm, StartReadingForm
-from .models import LIVE_STATES, ReadingSession
+from .models import LIVE_STATES, QueueEntry, ReadingSession
 
 State = ReadingSession.State
 FINISHED_UNSERVED = (State.DECLINED, State.CANCELLED, State.EXPIRED)
@@ -280,9 +280,16 @@ def _desk_context(request):
         .select_related("client")
         .order_by("created_at")
     )
+    from .presence import ACTIVE_QUEUE_STATES
+
     return {
         "incoming": [s for s in sessions if s.state == State.REQUESTED],
         "live": next((s for s in sessions if s.state in LIVE_STATES), None),
+        # Clients waiting in the reader's "call me when free" line (they get their turn in
+        # order as soon as the reader is free).
+        "in_line": QueueEntry.objects.filter(
+            reader=request.user, state__in=ACTIVE_QUEUE_STATES
+        ).count(),
         "poll_seconds": getattr(settings, "READING_DESK_POLL_SECONDS", 3),
     }
 

@@ -260,3 +260,16 @@ def test_status_fragment_query_count_is_pinned_and_flat_in_the_line_length(
     # Anonymous: the page only.
     with django_assert_num_queries(1):
         assert "Sign up" in status(Client(), reader)
+
+
+def test_the_readers_desk_shows_how_many_clients_wait_in_line(busy_reader):
+    reader, _ = busy_reader
+    desk = logged_in(reader.user)
+    fragment = desk.get(reverse("readings:reader_incoming"), HTTP_HX_REQUEST="true")
+    assert 'data-testid="queue-count"' not in fragment.content.decode()
+
+    for _ in range(2):
+        post(logged_in(make_client(balance=QUEUE_BALANCE)), "queue_join", reader)
+
+    html = desk.get(reverse("readings:reader_incoming"), HTTP_HX_REQUEST="true").content.decode()
+    assert "<strong>2</strong> clients waiting in your line" in html
