@@ -305,42 +305,19 @@ def _transfer_checking_limits(kind, idempotency_key, head, normalised):
     return row
 
 
-class _PreparedCursor(ServerBindingCursor):
-    """Server-side parameters; a statement run a second time on this connection is prepared,
-    so the hot ledger statements are parsed and planned once per connection instead of once per
-    call (Django's own cursors bind on the client and never prepare). The first run stays one
-    round trip (a request that makes a single transfer on a fresh connection pays no extra
-    Parse). ``WALLET_PREPARED_STATEMENTS = False`` (for a transaction-pooling PgBouncer) binds on
-    the server without ever preparing."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.prepare = True
-        self.seen = set()
-
-    def execute(self, query, params=None, *, prepare=None, binary=None):
-        if not self.prepare:
-            prepare = False
-        elif query in self.seen:
-            prepare = True
-        else:
-            self.seen.add(query)
-            prepare = False
-        return super().execute(query, params, prepare=prepare, binary=binary)
-
-
 def _ledger_cursor(db):
-    """A Django cursor (query logging, execute wrappers, error translation) over one
-    ``_PreparedCursor`` kept per database connection, so the prepared statements and the
-    cursor's set-up are reused from call to call."""
+    """A Django cursor (query logging, execute wrappers, error translation) over one psycopg
+    cursor with server-side parameters, kept per database connection: the transfer's arrays
+    travel as parameters instead of being rendered into the SQL text, and the cursor's set-up is
+    paid once per connection instead of once per call. (Not prepared: Django opens psycopg
+    connections with ``prepare_threshold=None``, which turns preparing off.)"""
     db.close_if_health_check_failed()
     db.ensure_connection()
     cached = getattr(db, "_wallet_ledger_cursor", None)
     if cached is None or cached.connection is not db.connection or cached.closed:
         with db.wrap_database_errors:
-            cached = _PreparedCursor(db.connection)
+            cached = ServerBindingCursor(db.connection)
         db._wallet_ledger_cursor = cached
-    cached.prepare = getattr(settings, "WALLET_PREPARED_STATEMENTS", True)
     return db._prepare_cursor(cached)
 
 
@@ -927,14 +904,19 @@ def transfer_many(batch, *, kind):
 def _run_batch_post_transfer_hooks(debited_account_ids):
     """Run the post-transfer hooks (auto-reload) only for debited wallets whose owner opted in:
     one query instead of one hook call per transfer."""
-    from .models import AutoReload
-
     if not post_transfer_hooks or not debited_account_ids:
         return
-    owners = AutoReload.objects.filter(enabled=True).values_list("user_id", flat=True)
     wallets = list(
-        LedgerAccount.objects.filter(
-            pk__in=list(debited_account_ids), kind=Kind.CLIENT_WALLET, owner_id__in=owners
+        LedgerAccount.objects.raw(
+            # unnest() join, not a 5,000-literal IN list parsed per batch.
+            """
+            SELECT a.* FROM unnest(%s::bigint[]) AS debited(id)
+            JOIN wallet_ledgeraccount a ON a.id = debited.id
+            JOIN wallet_autoreload r ON r.user_id = a.owner_id AND r.enabled
+            WHERE a.kind = %s
+            ORDER BY a.id
+            """,
+            [sorted(debited_account_ids), Kind.CLIENT_WALLET.value],
         )
     )
     if wallets:

@@ -1,4 +1,4 @@
-"""The one-statement transfer (issue 4): outside a transaction a transfer is a single prepared
+"""The one-statement transfer (issue 4): outside a transaction a transfer is a single
 statement; it must keep every rule of the ledger: overdrafts refused with nothing written,
 replays idempotent, spending limits enforced, balances equal to the sum of entries."""
 
@@ -162,70 +162,32 @@ def test_limits_do_not_apply_to_kinds_that_do_not_spend():
     assert wallet.balance == 5_000
 
 
-def prepared_ledger_statements():
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
-            ["%INSERT INTO wallet_transfer%"],
+@pytest.mark.django_db
+def test_a_batch_runs_the_hooks_once_for_the_debited_wallets_that_auto_reload(monkeypatch):
+    from wallet.models import AutoReload
+
+    opted_in, not_opted, switched_off = UserFactory(), UserFactory(), UserFactory()
+    for user in (opted_in, not_opted, switched_off):
+        fund_wallet(user, 1_000)
+    for user, enabled in ((opted_in, True), (switched_off, False)):
+        AutoReload.objects.create(
+            user=user, enabled=enabled, threshold=500, amount=2_000, payment_method_id="pm_x"
         )
-        return cursor.fetchone()[0]
-
-
-@pytest.mark.django_db(transaction=True)
-def test_the_transfer_statement_is_prepared_from_its_second_run_on_a_connection():
-    connection.close()
-    clearing, to = services.platform_account(Kind.STRIPE_CLEARING), revenue()
-    for n in range(3):
-        services.transfer(
-            [services.Leg(clearing, -1), services.Leg(to, 1)],
-            idempotency_key=f"prepared-{n}",
-            kind=Transfer.Kind.ADJUSTMENT,
+    calls = []
+    monkeypatch.setattr(services, "post_transfer_hooks", [lambda t, w: calls.append((t, w))])
+    to = revenue()
+    batch = [
+        services.BatchTransfer(
+            idempotency_key=f"batch-hook-{user.pk}",
+            legs=((services.wallet_of(user).pk, -100), (to.pk, 100)),
         )
-        assert prepared_ledger_statements() == (0 if n == 0 else 1)
-
-
-@pytest.mark.django_db(transaction=True)
-def test_transfers_work_without_prepared_statements(settings):
-    settings.WALLET_PREPARED_STATEMENTS = False
-    connection.close()
-    client = UserFactory()
-    fund_wallet(client, 1_000)
-    wallet = services.wallet_of(client)
-    pay(wallet, 400, "unprepared")
-    with pytest.raises(InsufficientFunds):
-        pay(wallet, 601, "unprepared-overdraft")
-    wallet.refresh_from_db()
-    assert wallet.balance == 600
-    assert prepared_ledger_statements() == 0
-
-
-@pytest.mark.django_db(transaction=True)
-def test_a_big_statement_then_small_transfers_keep_every_balance_equal_to_its_entries():
-    users = UserFactory.create_batch(40)
-    wallets = [services.wallet_of(user) for user in users]
-    clearing = services.platform_account(Kind.STRIPE_CLEARING)
-    # One statement with many legs on this connection first (the entry trigger's plans are
-    # cached per connection), then small transfers in both directions.
-    services.transfer(
-        [services.Leg(clearing, -1_000 * len(wallets))]
-        + [services.Leg(wallet, 1_000) for wallet in wallets],
-        idempotency_key="big-funding",
-        kind=Transfer.Kind.TOP_UP,
-    )
-    for i in range(30):
-        source, target = wallets[i % 40], wallets[(i * 7 + 3) % 40]
-        if source.pk != target.pk:
-            services.transfer(
-                [services.Leg(source, -10 - i), services.Leg(target, 10 + i)],
-                idempotency_key=f"small-{i}",
-                kind=Transfer.Kind.ADJUSTMENT,
-            )
-    assert_books_balanced(clearing, *wallets)
-    assert (
-        sum(
-            LedgerAccount.objects.filter(pk__in=[w.pk for w in wallets]).values_list(
-                "balance", flat=True
-            )
-        )
-        == 40_000
-    )
+        for user in (opted_in, not_opted, switched_off)
+    ]
+    with transaction.atomic():
+        services.lock_accounts_for_batch([item.legs[0][0] for item in batch] + [to.pk])
+        services.transfer_many(batch, kind=Transfer.Kind.ADJUSTMENT)
+    assert len(calls) == 1
+    transfer, wallets = calls[0]
+    assert transfer is None
+    assert [wallet.pk for wallet in wallets] == [services.wallet_of(opted_in).pk]
+    assert wallets[0].owner_id == opted_in.pk
