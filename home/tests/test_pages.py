@@ -24,7 +24,7 @@ MAX_QUERIES = {
     HelpIndexPage: 12,
     HelpPage: 12,
     ReaderIndexPage: 16,
-    ReaderPage: 16,
+    ReaderPage: 13,  # the Person JSON-LD prefetches specialties for the page body (was 14)
     ShopIndexPage: 14,
     ProductPage: 12,
 }
