@@ -255,3 +255,13 @@ def test_robots_txt_points_at_the_sitemap(client, home):
     assert response["Content-Type"].startswith("text/plain")
     assert "Disallow: /admin/" in body
     assert "Sitemap: https://soulseer.example/sitemap.xml" in body
+
+
+def test_favicon_ico_redirects_to_the_icon_without_touching_the_database(
+    client, django_assert_num_queries
+):
+    with django_assert_num_queries(0):
+        response = client.get("/favicon.ico")
+
+    assert response.status_code == 301
+    assert response["Location"].endswith("favicon-32.png")
