@@ -331,6 +331,30 @@ def _lock_accounts(*accounts):
     return {account.pk: account for account in locked}
 
 
+def _credit_from_card(user, amount, *, idempotency_key, kind, description, metadata, **extra):
+    """Money that came in by card (a top-up, a won dispute) reaches the client from Stripe
+    clearing: what the client owes us (a refund or dispute after spending) is repaid first, the
+    rest goes to the wallet. Returns ``(transfer, repaid)``; idempotent on the key."""
+    wallet = services.wallet_of(user)
+    owed = services.get_account(Kind.CLIENT_OWED, user)
+    clearing = services.platform_account(Kind.STRIPE_CLEARING)
+    locked = _lock_accounts(wallet, owed, clearing)
+    repay = min(amount, max(0, -locked[owed.pk].balance))
+    credit = services.transfer(
+        [
+            services.Leg(clearing, -amount),
+            services.Leg(owed, repay),
+            services.Leg(wallet, amount - repay),
+        ],
+        idempotency_key=idempotency_key,
+        kind=kind,
+        description=description,
+        metadata={**metadata, "repaid": repay},
+        **extra,
+    )
+    return credit, repay
+
+
 def credit_top_up(intent_data):
     """Credit the wallet for a succeeded PaymentIntent (``intent_data``: the verified event's
     object). Idempotent on the PaymentIntent id; returns the credit transfer or None when the
@@ -361,22 +385,13 @@ def credit_top_up(intent_data):
             record_event("wallet.top_up_rejected", target=top_up, amount=amount, currency=currency)
             return None
         user = top_up.user
-        wallet = services.wallet_of(user)
-        owed = services.get_account(Kind.CLIENT_OWED, user)
-        clearing = services.platform_account(Kind.STRIPE_CLEARING)
-        locked = _lock_accounts(wallet, owed, clearing)
-        # A client who owes us (refund or dispute after spending) repays that first.
-        repay = min(amount, max(0, -locked[owed.pk].balance))
-        credit = services.transfer(
-            [
-                services.Leg(clearing, -amount),
-                services.Leg(owed, repay),
-                services.Leg(wallet, amount - repay),
-            ],
+        credit, repay = _credit_from_card(
+            user,
+            amount,
             idempotency_key=key,
             kind=Transfer.Kind.TOP_UP,
             description="Wallet top-up",
-            metadata={"payment_intent": intent_data["id"], "amount": amount, "repaid": repay},
+            metadata={"payment_intent": intent_data["id"], "amount": amount},
             initiated_by=user,
         )
         top_up.status = TopUp.Status.SUCCEEDED
@@ -623,30 +638,17 @@ def _credit_back(top_up, debit, dispute_id):
     if existing is not None:
         existing.replayed = True
         return existing
-    user = top_up.user
-    wallet = services.wallet_of(user)
-    owed = services.get_account(Kind.CLIENT_OWED, user)
     clearing = services.platform_account(Kind.STRIPE_CLEARING)
     amount = sum(e.amount for e in debit.entries.all() if e.account_id == clearing.pk)
     if amount <= 0:
         return None
-    locked = _lock_accounts(wallet, owed, clearing)
-    repay = min(amount, max(0, -locked[owed.pk].balance))
-    credit = services.transfer(
-        [
-            services.Leg(clearing, -amount),
-            services.Leg(owed, repay),
-            services.Leg(wallet, amount - repay),
-        ],
+    credit, repay = _credit_from_card(
+        top_up.user,
+        amount,
         idempotency_key=key,
         kind=Transfer.Kind.DISPUTE,
         description="Dispute won: card payment returned",
-        metadata={
-            "dispute": dispute_id,
-            "outcome": "won",
-            "top_up": str(top_up.public_id),
-            "repaid": repay,
-        },
+        metadata={"dispute": dispute_id, "outcome": "won", "top_up": str(top_up.public_id)},
     )
     # The amount is refundable again.
     top_up.refunded_amount = max(0, top_up.refunded_amount - amount)
