@@ -5,25 +5,19 @@ visitor's heart is a link to log in."""
 import re
 
 import pytest
-from django.contrib.contenttypes.models import ContentType
 from playwright.sync_api import expect
-from wagtail.models import Locale, Page, Site
 
 from readers.models import Favorite
 from readings.tests.factories import make_client, make_reader
 from soulseer.testing.playwright import *  # noqa: F403 (Chromium launch and page fixtures)
-from soulseer.testing.playwright import log_in
+from soulseer.testing.playwright import default_site, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
 def site():
-    ContentType.objects.clear_cache()
-    Locale.objects.get_or_create(language_code="en")
-    root = Page.get_first_root_node() or Page.add_root(instance=Page(title="Root", slug="root"))
-    Site.objects.all().delete()
-    return Site.objects.create(hostname="localhost", port=80, root_page=root, is_default_site=True)
+    return default_site()
 
 
 def test_the_heart_posts_with_the_token_from_the_cookie(browser_page, live_server, site):

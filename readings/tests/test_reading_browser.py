@@ -12,15 +12,13 @@ from types import SimpleNamespace
 
 import pytest
 import uvicorn
-from django.contrib.contenttypes.models import ContentType
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
-from wagtail.models import Locale, Page, Site
 
 from home.models import MarketplaceSettings
 from readings.models import ChatMessage, ReadingSession
 from readings.tests.factories import make_client, make_reader
 from soulseer.testing.playwright import *  # noqa: F403 (Chromium launch and page fixtures)
-from soulseer.testing.playwright import log_in
+from soulseer.testing.playwright import default_site, log_in
 from wallet.selectors import wallet_summary
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -66,13 +64,7 @@ def asgi_server(transactional_db):
 
 @pytest.fixture
 def site():
-    # An earlier transactional test may have flushed and recreated the content types: drop the
-    # cached ids before Wagtail validates pages against them.
-    ContentType.objects.clear_cache()
-    Locale.objects.get_or_create(language_code="en")
-    root = Page.get_first_root_node() or Page.add_root(instance=Page(title="Root", slug="root"))
-    Site.objects.all().delete()
-    site = Site.objects.create(hostname="127.0.0.1", port=80, root_page=root, is_default_site=True)
+    site = default_site("127.0.0.1")
     # No intro minutes, so starting the reading charges its first minute.
     MarketplaceSettings.objects.update_or_create(site=site, defaults={"intro_free_minutes": 0})
     return site

@@ -24,6 +24,7 @@ __all__ = [
     "django_allow_async_unsafe",
     "browser_page",
     "log_in",
+    "default_site",
     "CHROMIUM",
 ]
 
@@ -65,3 +66,19 @@ def log_in(page, live_server, user, password=DEFAULT_PASSWORD):
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_load_state()
+
+
+def default_site(hostname="localhost"):
+    """A fresh default Wagtail ``Site`` for a transactional browser test, which starts from
+    whatever an earlier transactional test left (content types flushed and recreated, maybe no
+    root page). Returns the site."""
+    from django.contrib.contenttypes.models import ContentType
+    from wagtail.models import Locale, Page, Site
+
+    # Cached content type ids may be stale after a flush: drop them before Wagtail validates
+    # pages against them.
+    ContentType.objects.clear_cache()
+    Locale.objects.get_or_create(language_code="en")
+    root = Page.get_first_root_node() or Page.add_root(instance=Page(title="Root", slug="root"))
+    Site.objects.all().delete()
+    return Site.objects.create(hostname=hostname, port=80, root_page=root, is_default_site=True)
