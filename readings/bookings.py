@@ -167,18 +167,6 @@ def _notify(user, title, body, booking):
     transaction.on_commit(send)
 
 
-def _role(booking, user):
-    if user is None:
-        return "system"
-    if user.pk == booking.client_id:
-        return "client"
-    if user.pk == booking.reader_id:
-        return "reader"
-    if getattr(user, "is_staff", False):
-        return "staff"
-    return None
-
-
 def _lock(booking):
     """Lock the booking (and its session first, when it has one): session -> booking is the
     order the reading services use, so a join, a sweep and an ``end`` never deadlock."""
@@ -230,10 +218,6 @@ def _charge(locked, amount, what, extra_metadata=None):
     wallet.post_hold(locked.hold, legs, description=what[:200], metadata=metadata)
     locked.charged_cents = amount
     return reader_cents
-
-
-def _count_missed(reader_id, at):
-    services._count_missed(reader_id, at)
 
 
 # Quote and book ---------------------------------------------------------------------------------
@@ -423,7 +407,7 @@ def accept(booking, reader):
     """pending -> accepted (only the booking's reader, before the answer deadline)."""
     with transaction.atomic():
         locked = _lock(booking)
-        if _role(locked, reader) != "reader":
+        if services.party_role(locked, reader) != "reader":
             raise BookingError("Only the reader of this booking can accept it.")
         if locked.state != State.PENDING:
             raise BookingError(f"This booking is already {locked.get_state_display().lower()}.")
@@ -442,7 +426,7 @@ def decline(booking, reader, reason=""):
     """pending -> declined; the hold goes back to the client in full."""
     with transaction.atomic():
         locked = _lock(booking)
-        if _role(locked, reader) != "reader":
+        if services.party_role(locked, reader) != "reader":
             raise BookingError("Only the reader of this booking can decline it.")
         if locked.state != State.PENDING:
             raise BookingError(f"This booking is already {locked.get_state_display().lower()}.")
@@ -488,7 +472,7 @@ def cancel(booking, actor, reason=""):
     ``cancellation_terms`` says; a reader (or staff) cancelling releases everything."""
     with transaction.atomic():
         locked = _lock(booking)
-        role = _role(locked, actor)
+        role = services.party_role(locked, actor)
         if role not in ("client", "reader", "staff"):
             raise BookingError("You are not part of this booking.")
         if locked.state not in (State.PENDING, State.ACCEPTED):
@@ -572,7 +556,7 @@ def join_opens_at(booking):
 
 def _join_refusal(booking, user, at):
     """Why ``user`` cannot join at ``at`` (a message), or ``None`` when they can."""
-    role = _role(booking, user)
+    role = services.party_role(booking, user)
     if role not in ("client", "reader"):
         return "You are not part of this booking."
     if booking.state == State.IN_PROGRESS:
@@ -607,7 +591,7 @@ def join(booking, user):
     """
     with transaction.atomic():
         locked = _lock(booking)
-        role = _role(locked, user)
+        role = services.party_role(locked, user)
         at = services.db_now()
         refusal = _join_refusal(locked, user, at)
         if refusal:
@@ -749,7 +733,7 @@ def _expire_unanswered(at, limit):
             locked.decided_at = services.db_now()
             _charge(locked, 0, f"Booking with {_name(locked.reader)} not answered")
             locked.save(update_fields=["state", "decided_at", "charged_cents"])
-            _count_missed(locked.reader_id, locked.decided_at)
+            services.record_missed_request(locked.reader_id, locked.decided_at)
             record_event("booking.expired", target=locked)
             when = _local(locked.starts_at, locked.client)
             _notify(
@@ -778,7 +762,7 @@ def _apply_no_shows(at, limit):
             if locked.reader_joined_at is None:
                 locked.state = State.NO_SHOW_READER
                 _charge(locked, 0, f"{_name(locked.reader)} did not join the booked reading")
-                _count_missed(locked.reader_id, at)
+                services.record_missed_request(locked.reader_id, at)
                 when = _local(locked.starts_at, locked.client)
                 _notify(
                     locked.client,

@@ -123,7 +123,9 @@ def db_now():
 # Helpers ----------------------------------------------------------------------------------------
 
 
-def _role_of(session, actor):
+def party_role(session, actor):
+    """Which side ``actor`` is on for a reading or a booking (anything with ``client_id`` and
+    ``reader_id``): client, reader, staff, "system" for no actor, else None."""
     if actor is None:
         return "system"
     if actor.pk == session.client_id:
@@ -136,7 +138,7 @@ def _role_of(session, actor):
 
 
 def _require_party(session, actor, *roles):
-    role = _role_of(session, actor)
+    role = party_role(session, actor)
     if role not in roles:
         raise NotAParty()
     return role
@@ -167,7 +169,7 @@ def _apply_transition(locked, to_state, actor, *, reason="", extra=None, fields=
         raise IllegalTransition(previous, to_state)
     locked.state = to_state
     locked.save(update_fields=["state", *fields])
-    role = _role_of(locked, actor) or "system"
+    role = party_role(locked, actor) or "system"
     record_event(
         f"reading.{to_state}",
         actor=actor,
@@ -373,12 +375,13 @@ def expire_unanswered(limit=500):
         for locked in due:
             locked.ended_at = db_now()
             _apply_transition(locked, State.EXPIRED, None, reason="unanswered", fields=["ended_at"])
-            _count_missed(locked.reader_id, locked.ended_at)
+            record_missed_request(locked.reader_id, locked.ended_at)
             expired += 1
     return expired
 
 
-def _count_missed(reader_id, when):
+def record_missed_request(reader_id, when):
+    """Count a request (or booking) the reader let lapse, in one upsert."""
     with connection.cursor() as cursor:
         cursor.execute(
             """
