@@ -1,10 +1,10 @@
 """Per-minute billing of live readings, set-based.
 
 ``charge_due_minutes()`` (Celery beat, every ~10 s) takes active sessions whose next minute has
-started by database time (``next_minute_at <= clock_timestamp()``, an indexed range scan) in
-batches locked ``FOR UPDATE SKIP LOCKED`` (two sweeps never bill the same session; a session
-being ended or paused is skipped and billed by that service instead) and, per batch, in one
-transaction:
+started by database time (``next_minute_at <= clock_timestamp()``, read once per sweep from the
+partial index of active sessions) in batches locked ``FOR UPDATE SKIP LOCKED`` (two sweeps never
+bill the same session; a session being ended or paused is skipped and billed by that service
+instead) and, per batch, in one transaction:
 
 1. locks the client wallets, reader earnings and the platform account in id order and reads
    their balances;
@@ -27,7 +27,7 @@ import threading
 import time
 
 from asgiref.sync import async_to_sync
-from django.db import connection, transaction
+from django.db import transaction
 
 from wallet import services as wallet
 from wallet.errors import InsufficientFunds, SpendingLimitReached
@@ -51,7 +51,7 @@ _SESSIONS_SQL = """
                (CASE WHEN s.state = 'paused' THEN s.paused_at ELSE %(at)s END)
                - s.started_at - s.paused_total)) / 60)::bigint + 1, 0) AS due,
            COALESCE(NULLIF(u.display_name, ''), u.username) AS reader_name
-    FROM unnest(%(ids)s::bigint[]) AS wanted(id)
+    FROM unnest(%(ids)b::bigint[]) AS wanted(id)
     JOIN readings_readingsession s ON s.id = wanted.id
     JOIN accounts_user u ON u.id = s.reader_id
     WHERE s.state IN ('active', 'paused') AND s.started_at IS NOT NULL
@@ -63,15 +63,10 @@ _SESSIONS_SQL = """
 # planner with stale statistics (right after a burst of new sessions) happily picks.
 _ACCOUNTS_SQL = """
     SELECT a.owner_id, a.id
-    FROM unnest(%s::bigint[]) AS wanted(owner_id)
+    FROM unnest(%b::bigint[]) AS wanted(owner_id)
     JOIN wallet_ledgeraccount a ON a.owner_id = wanted.owner_id
     WHERE a.kind = %s AND a.currency = %s
 """
-
-
-def _db_now(cursor):
-    cursor.execute("SELECT clock_timestamp()")
-    return cursor.fetchone()[0]
 
 
 def charge_due_minutes(batch_size=DEFAULT_BATCH_SIZE, max_batches=None):
@@ -79,31 +74,49 @@ def charge_due_minutes(batch_size=DEFAULT_BATCH_SIZE, max_batches=None):
     repeatedly (a second run finds nothing due). Returns a dict of counts once the live events
     of every batch have been sent."""
     totals = {"sessions": 0, "minutes": 0, "paid_minutes": 0, "ended": 0, "batches": 0}
-    seen = set()
-    with connection.cursor() as cursor:
-        # Minutes that start while the sweep runs are the next sweep's work: a fixed cutoff
-        # bounds the loop (billed sessions move past it, ended ones leave the index).
-        cutoff = _db_now(cursor)
+    cursor = wallet.ledger_cursor()
+    # The sessions due when the sweep starts are its work (one that falls due meanwhile waits
+    # for the next sweep): read once, oldest first, from the partial index of active sessions
+    # (next_minute_at is not indexed, so the per-minute update stays in place, see migration
+    # readings 0005), then locked and billed a batch at a time, each up to the database time
+    # of its lock. A session another sweep (or an end or a pause) holds is skipped; one billed
+    # or ended meanwhile no longer matches.
+    cursor.execute(
+        """
+        SELECT id FROM readings_readingsession
+        WHERE state = 'active' AND next_minute_at <= (SELECT clock_timestamp())
+        ORDER BY next_minute_at, id
+        """
+    )
+    due = [row[0] for row in cursor.fetchall()]
     sender = _EventSender()
     try:
-        while max_batches is None or totals["batches"] < max_batches:
+        for start in range(0, len(due), batch_size):
+            if max_batches is not None and totals["batches"] >= max_batches:
+                break
             with transaction.atomic():
-                with connection.cursor() as cursor:
-                    cursor.execute(
-                        """
-                        SELECT id FROM readings_readingsession
-                        WHERE state = 'active' AND next_minute_at <= %s
-                        ORDER BY next_minute_at
-                        LIMIT %s
-                        FOR UPDATE SKIP LOCKED
-                        """,
-                        [cutoff, batch_size],
-                    )
-                    ids = [row[0] for row in cursor.fetchall()]
-                    if not ids or seen.issuperset(ids):
-                        break
-                    at = _db_now(cursor)
-                seen.update(ids)
+                # Each statement of a batch touches a few thousand rows found by key among
+                # millions (sessions, accounts, users). Given a 5,000-element array the planner
+                # hashes the whole other table instead (a sequential scan per statement: the
+                # sweep then grows with every session and account ever created); per-key index
+                # lookups are what every statement here needs, whatever the table size.
+                cursor.execute("SET LOCAL enable_hashjoin = off")
+                cursor.execute("SET LOCAL enable_mergejoin = off")
+                cursor.execute(
+                    """
+                    SELECT s.id, clock_timestamp()
+                    FROM unnest(%b::bigint[]) AS wanted(id)
+                    JOIN readings_readingsession s ON s.id = wanted.id
+                    WHERE s.state = 'active' AND s.next_minute_at <= clock_timestamp()
+                    FOR UPDATE OF s SKIP LOCKED
+                    """,
+                    [due[start : start + batch_size]],
+                )
+                rows = cursor.fetchall()
+                if not rows:
+                    continue
+                ids = [row[0] for row in rows]
+                at = max(row[1] for row in rows)
                 result = bill_sessions(ids, at, sender=sender)
             totals["batches"] += 1
             for key in ("sessions", "minutes", "paid_minutes", "ended"):
@@ -246,10 +259,10 @@ def bill_sessions(session_ids, at, *, sender=None):
     if not session_ids:
         return counts
     platform = wallet.platform_account(LedgerAccount.Kind.PLATFORM_REVENUE)
-    with connection.cursor() as cursor:
-        cursor.execute(_SESSIONS_SQL, {"at": at, "ids": list(session_ids)})
-        columns = [col.name for col in cursor.description]
-        rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    cursor = wallet.ledger_cursor()
+    cursor.execute(_SESSIONS_SQL, {"at": at, "ids": list(session_ids)})
+    columns = [col.name for col in cursor.description]
+    rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
     rows = [row for row in rows if row["due"] > row["billed_minutes"]]
     if not rows:
         return counts
@@ -411,15 +424,11 @@ def _attach_accounts(rows):
     from accounts.models import User
 
     currency = wallet.ledger_currency()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _ACCOUNTS_SQL, [[row["client_id"] for row in rows], "client_wallet", currency]
-        )
-        wallets = dict(cursor.fetchall())
-        cursor.execute(
-            _ACCOUNTS_SQL, [[row["reader_id"] for row in rows], "reader_earnings", currency]
-        )
-        earnings = dict(cursor.fetchall())
+    cursor = wallet.ledger_cursor()
+    cursor.execute(_ACCOUNTS_SQL, [[row["client_id"] for row in rows], "client_wallet", currency])
+    wallets = dict(cursor.fetchall())
+    cursor.execute(_ACCOUNTS_SQL, [[row["reader_id"] for row in rows], "reader_earnings", currency])
+    earnings = dict(cursor.fetchall())
     for row in rows:
         row["wallet_id"] = wallets.get(row["client_id"])
         row["earnings_id"] = earnings.get(row["reader_id"])
@@ -432,49 +441,47 @@ def _attach_accounts(rows):
 def _insert_minutes(minutes, transfer_ids, at):
     if not minutes:
         return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            INSERT INTO readings_billedminute
-                (session_id, minute_index, amount_cents, reader_cents, transfer_id, billed_at)
-            SELECT s, i, a, r, t, %s
-            FROM unnest(%s::bigint[], %s::int[], %s::int[], %s::int[], %s::bigint[])
-                AS m(s, i, a, r, t)
-            """,
-            [
-                at,
-                [m[0] for m in minutes],
-                [m[1] for m in minutes],
-                [m[2] for m in minutes],
-                [m[3] for m in minutes],
-                [transfer_ids.get(_key(m[0], m[1])) if m[2] else None for m in minutes],
-            ],
-        )
+    wallet.ledger_cursor().execute(
+        """
+        INSERT INTO readings_billedminute
+            (session_id, minute_index, amount_cents, reader_cents, transfer_id, billed_at)
+        SELECT s, i, a, r, t, %s
+        FROM unnest(%b::bigint[], %b::int[], %b::int[], %b::int[], %b::bigint[])
+            AS m(s, i, a, r, t)
+        """,
+        [
+            at,
+            [m[0] for m in minutes],
+            [m[1] for m in minutes],
+            [m[2] for m in minutes],
+            [m[3] for m in minutes],
+            [transfer_ids.get(_key(m[0], m[1])) if m[2] else None for m in minutes],
+        ],
+    )
 
 
 def _update_sessions(updates):
     if not updates:
         return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            UPDATE readings_readingsession AS s
-            SET billed_minutes = u.billed, paid_minutes = u.paid, total_cents = u.total,
-                reader_earned_cents = u.earned, low_balance_notified = u.low,
-                next_minute_at = s.started_at + s.paused_total + u.billed * interval '1 minute'
-            FROM unnest(%s::bigint[], %s::int[], %s::int[], %s::bigint[], %s::bigint[],
-                        %s::boolean[]) AS u(id, billed, paid, total, earned, low)
-            WHERE s.id = u.id
-            """,
-            [
-                [u["id"] for u in updates],
-                [u["billed"] for u in updates],
-                [u["paid"] for u in updates],
-                [u["total"] for u in updates],
-                [u["earned"] for u in updates],
-                [u["low_flag"] for u in updates],
-            ],
-        )
+    wallet.ledger_cursor().execute(
+        """
+        UPDATE readings_readingsession AS s
+        SET billed_minutes = u.billed, paid_minutes = u.paid, total_cents = u.total,
+            reader_earned_cents = u.earned, low_balance_notified = u.low,
+            next_minute_at = s.started_at + s.paused_total + u.billed * interval '1 minute'
+        FROM unnest(%b::bigint[], %b::int[], %b::int[], %b::bigint[], %b::bigint[],
+                    %b::boolean[]) AS u(id, billed, paid, total, earned, low)
+        WHERE s.id = u.id
+        """,
+        [
+            [u["id"] for u in updates],
+            [u["billed"] for u in updates],
+            [u["paid"] for u in updates],
+            [u["total"] for u in updates],
+            [u["earned"] for u in updates],
+            [u["low_flag"] for u in updates],
+        ],
+    )
 
 
 def _notices(update):

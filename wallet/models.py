@@ -1,7 +1,8 @@
 """The double-entry ledger: accounts, transfers and their entries (legs), and two-phase holds.
 
 Invariants kept by PostgreSQL itself (see migration 0002):
-- the legs of a transfer sum to zero (deferred constraint trigger, checked at commit);
+- the legs of a transfer sum to zero (statement-level trigger: every INSERT of entries must
+  balance per transfer, so a transfer's legs are written in one statement);
 - entries and transfers are append-only (triggers reject UPDATE and DELETE);
 - an account's cached ``balance`` moves only with its entries (an AFTER INSERT trigger on entries
   adds the amount), so the cache always equals the sum of entries;
@@ -96,7 +97,9 @@ class Transfer(models.Model):
         ADJUSTMENT = "adjustment", "Adjustment"
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    kind = models.CharField(max_length=16, choices=Kind.choices, db_index=True)
+    # Not indexed: no query looks transfers up by kind alone (history filters entries by
+    # account first), and every index is paid on each of the billing sweep's inserts.
+    kind = models.CharField(max_length=16, choices=Kind.choices)
     idempotency_key = models.CharField(max_length=200, unique=True)
     description = models.CharField(max_length=200, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
@@ -125,7 +128,10 @@ class Entry(models.Model):
     """One leg of a transfer: a signed amount in minor units on one account."""
 
     transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, related_name="entries")
-    account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="entries")
+    # The (account, -created_at) index below serves every lookup by account.
+    account = models.ForeignKey(
+        LedgerAccount, on_delete=models.PROTECT, related_name="entries", db_index=False
+    )
     amount = models.BigIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
 

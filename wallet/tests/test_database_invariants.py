@@ -13,6 +13,16 @@ pytestmark = pytest.mark.django_db(transaction=True)
 DatabaseRefusal = (IntegrityError, InternalError)
 
 
+def insert_bare_transfer(cursor, key):
+    """A transfer row written by hand, without legs: the tests add the legs themselves."""
+    cursor.execute(
+        "INSERT INTO wallet_transfer (public_id, kind, idempotency_key, description, metadata,"
+        " created_at) VALUES (gen_random_uuid(), 'adjustment', %s, '', '{}', now()) RETURNING id",
+        [key],
+    )
+    return cursor.fetchone()[0]
+
+
 def run_sql(sql, params=()):
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -30,17 +40,12 @@ def test_entries_cannot_be_updated_or_deleted():
         run_sql("DELETE FROM wallet_transfer WHERE id = %s", [topup.pk])
 
 
-def test_an_unbalanced_transfer_fails_at_commit():
+def test_an_unbalanced_transfer_is_refused():
     client = UserFactory()
     wallet = services.wallet_of(client)
     with pytest.raises(DatabaseRefusal, match="unbalanced"):
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(
-                "INSERT INTO wallet_transfer (public_id, kind, idempotency_key, description,"
-                " metadata, created_at) VALUES (gen_random_uuid(), 'adjustment', 'forged', '',"
-                " '{}', now()) RETURNING id"
-            )
-            transfer_id = cursor.fetchone()[0]
+            transfer_id = insert_bare_transfer(cursor, "forged")
             cursor.execute(
                 "INSERT INTO wallet_entry (transfer_id, account_id, amount, created_at)"
                 " VALUES (%s, %s, 5000, now())",
@@ -49,6 +54,26 @@ def test_an_unbalanced_transfer_fails_at_commit():
     wallet.refresh_from_db()
     assert wallet.balance == 0
     assert not Transfer.objects.filter(idempotency_key="forged").exists()
+
+
+def test_a_transfers_legs_must_balance_within_one_statement():
+    # Legs written in two statements are refused at the first, even if the second would
+    # balance them: every writer inserts a transfer's legs in one statement.
+    client = UserFactory()
+    wallet = services.wallet_of(client)
+    revenue = services.platform_account(LedgerAccount.Kind.PLATFORM_REVENUE)
+    with pytest.raises(DatabaseRefusal, match="unbalanced"):
+        with transaction.atomic(), connection.cursor() as cursor:
+            transfer_id = insert_bare_transfer(cursor, "split")
+            for account, amount in ((revenue, -700), (wallet, 700)):
+                cursor.execute(
+                    "INSERT INTO wallet_entry (transfer_id, account_id, amount, created_at)"
+                    " VALUES (%s, %s, %s, now())",
+                    [transfer_id, account.pk, amount],
+                )
+    wallet.refresh_from_db()
+    assert wallet.balance == 0
+    assert not Transfer.objects.filter(idempotency_key="split").exists()
 
 
 def test_a_balance_cannot_be_edited_directly():
@@ -64,12 +89,7 @@ def test_a_restricted_balance_cannot_go_negative_even_in_raw_sql():
     revenue = services.platform_account(LedgerAccount.Kind.PLATFORM_REVENUE)
     with pytest.raises(IntegrityError, match="wallet_account_balance_non_negative"):
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(
-                "INSERT INTO wallet_transfer (public_id, kind, idempotency_key, description,"
-                " metadata, created_at) VALUES (gen_random_uuid(), 'adjustment', 'steal', '',"
-                " '{}', now()) RETURNING id"
-            )
-            transfer_id = cursor.fetchone()[0]
+            transfer_id = insert_bare_transfer(cursor, "steal")
             cursor.execute(
                 "INSERT INTO wallet_entry (transfer_id, account_id, amount, created_at)"
                 " VALUES (%s, %s, -100, now()), (%s, %s, 100, now())",
