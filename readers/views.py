@@ -1,12 +1,12 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 
+from home.http import redirect_for
 from readers import selectors, services
 from readers.forms import ReaderApplicationForm, ReplyForm, ReviewForm
 from readers.models import ReaderApplication, ReaderPage, Review
@@ -60,12 +60,7 @@ def directory_status(request):
 def favorite_toggle(request, page_id):
     page = get_object_or_404(ReaderPage.objects.live(), pk=page_id)
     if not request.user.is_authenticated:
-        login = f"{reverse('accounts:login')}?next={page.url}"
-        if request.htmx:
-            response = HttpResponse(status=204)
-            response["HX-Redirect"] = login
-            return response
-        return redirect(login)
+        return redirect_for(request, f"{reverse('accounts:login')}?next={page.url}")
     is_favorite = services.toggle_favorite(request.user, page)
     if request.htmx:
         context = {"reader": page, "is_favorite": is_favorite, "announce": True}

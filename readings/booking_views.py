@@ -18,7 +18,7 @@ from datetime import UTC, datetime, time, timedelta
 from django.conf import settings
 from django.contrib import messages
 from django.db.models import Q
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -28,6 +28,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import role_required
 from accounts.ratelimit import rate_limit
+from home.http import redirect_for
 from readers import availability
 from readers.models import ReaderPage
 from wallet.selectors import wallet_summary
@@ -405,12 +406,9 @@ def booking_join(request, public_id):
     except ReadingError as error:
         messages.error(request, str(error))
         return redirect("readings:booking", public_id=booking.public_id)
-    url = reverse("readings:session", kwargs={"public_id": session.public_id})
-    if request.htmx:
-        response = HttpResponse(status=204)
-        response["HX-Redirect"] = url
-        return response
-    return redirect(url)
+    return redirect_for(
+        request, reverse("readings:session", kwargs={"public_id": session.public_id})
+    )
 
 
 @role_required("client", "reader")

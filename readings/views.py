@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import role_required
 from accounts.ratelimit import rate_limit
+from home.http import redirect_for
 from wallet.selectors import wallet_summary
 
 from . import agora, chat, services
@@ -143,12 +144,9 @@ def waiting_status(request, public_id):
     """HTMX poll of the waiting screen: the countdown panel, or a redirect once answered."""
     session = _session_or_404(request, public_id)
     if session.state != State.REQUESTED:
-        url = reverse("readings:session", kwargs={"public_id": session.public_id})
-        if request.htmx:
-            response = HttpResponse(status=204)
-            response["HX-Redirect"] = url
-            return response
-        return redirect(url)
+        return redirect_for(
+            request, reverse("readings:session", kwargs={"public_id": session.public_id})
+        )
     return render(request, "readings/_waiting_status.html", {"session": session})
 
 
