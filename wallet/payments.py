@@ -577,16 +577,23 @@ def apply_dispute(dispute_data):
     Once per dispute (transfer key ``stripe:dispute:<dp_id>``), whichever event arrives first.
     Returns the debit transfer, or None (not a wallet top-up, or an inquiry).
     """
+    with transaction.atomic():
+        top_up = _disputed_top_up(dispute_data)
+        return _debit_dispute(top_up, dispute_data) if top_up else None
+
+
+def _disputed_top_up(dispute_data):
+    """The credited wallet top-up a dispute (not an inquiry) is about, row-locked (inside the
+    caller's transaction), or None."""
     if dispute_data.get("status") in INQUIRY_STATUSES:
         return None
     intent_id = _disputed_intent_id(dispute_data)
     if not intent_id:
         return None
-    with transaction.atomic():
-        top_up = TopUp.objects.select_for_update().filter(payment_intent_id=intent_id).first()
-        if top_up is None or not top_up.credit_transfer_id:
-            return None
-        return _debit_dispute(top_up, dispute_data)
+    top_up = TopUp.objects.select_for_update().filter(payment_intent_id=intent_id).first()
+    if top_up is None or not top_up.credit_transfer_id:
+        return None
+    return top_up
 
 
 def _debit_dispute(top_up, dispute_data):
@@ -614,18 +621,12 @@ def apply_dispute_closed(dispute_data):
     key as ``apply_dispute``, so the late ``created`` event is a no-op), and a won dispute then nets
     to zero. Returns the credit transfer for ``won``, else the debit (or None).
     """
-    status = dispute_data.get("status")
-    if status in INQUIRY_STATUSES:
-        return None
-    intent_id = _disputed_intent_id(dispute_data)
-    if not intent_id:
-        return None
     with transaction.atomic():
-        top_up = TopUp.objects.select_for_update().filter(payment_intent_id=intent_id).first()
-        if top_up is None or not top_up.credit_transfer_id:
+        top_up = _disputed_top_up(dispute_data)
+        if top_up is None:
             return None
         debit = _debit_dispute(top_up, dispute_data)
-        if status != "won" or debit is None:
+        if dispute_data.get("status") != "won" or debit is None:
             return debit
         return _credit_back(top_up, debit, dispute_data["id"])
 
