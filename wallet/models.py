@@ -127,7 +127,12 @@ class Transfer(models.Model):
 class Entry(models.Model):
     """One leg of a transfer: a signed amount in minor units on one account."""
 
-    transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, related_name="entries")
+    # No foreign-key constraint: the statement-level entry trigger checks that each new entry's
+    # transfer exists (migration 0009; a deferred per-row check cost a fifth of a billing
+    # sweep), and neither side can change afterwards (both tables are append-only).
+    transfer = models.ForeignKey(
+        Transfer, on_delete=models.PROTECT, related_name="entries", db_constraint=False
+    )
     # The (account, -created_at) index below serves every lookup by account.
     account = models.ForeignKey(
         LedgerAccount, on_delete=models.PROTECT, related_name="entries", db_index=False

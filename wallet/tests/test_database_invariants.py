@@ -76,6 +76,20 @@ def test_a_transfers_legs_must_balance_within_one_statement():
     assert not Transfer.objects.filter(idempotency_key="split").exists()
 
 
+def test_entries_cannot_name_a_transfer_that_does_not_exist():
+    client = UserFactory()
+    wallet = services.wallet_of(client)
+    revenue = services.platform_account(LedgerAccount.Kind.PLATFORM_REVENUE)
+    with pytest.raises(IntegrityError, match="which does not exist"):
+        run_sql(
+            "INSERT INTO wallet_entry (transfer_id, account_id, amount, created_at)"
+            " VALUES (%s, %s, -700, now()), (%s, %s, 700, now())",
+            [987_654_321, revenue.pk, 987_654_321, wallet.pk],
+        )
+    wallet.refresh_from_db()
+    assert wallet.balance == 0
+
+
 def test_a_balance_cannot_be_edited_directly():
     client = UserFactory()
     wallet = services.wallet_of(client)

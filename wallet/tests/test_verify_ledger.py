@@ -95,6 +95,28 @@ def test_an_unbalanced_transfer_is_reported():
     assert "key forged" in output
 
 
+@pytest.mark.django_db(transaction=True)
+def test_an_entry_without_a_transfer_is_reported():
+    client, reader, _pending = busy_ledger()
+    wallet, earnings = services.wallet_of(client), services.earnings_of(reader)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE wallet_entry DISABLE TRIGGER wallet_entry_balanced")
+        try:
+            cursor.execute(
+                "INSERT INTO wallet_entry (transfer_id, account_id, amount, created_at)"
+                " VALUES (987654321, %s, -100, now()), (987654321, %s, 100, now())",
+                [wallet.pk, earnings.pk],
+            )
+            # The account foreign key is deferred; run it now so the trigger can be re-enabled.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        finally:
+            cursor.execute("ALTER TABLE wallet_entry ENABLE TRIGGER wallet_entry_balanced")
+    error, output = run_verify()
+    assert error is not None
+    assert "Entry without a transfer" in output
+    assert "transfer 987654321 does not exist" in output
+
+
 @pytest.mark.django_db
 def test_money_taken_out_of_a_hold_without_resolving_it_is_reported():
     client, _reader, pending = busy_ledger()

@@ -3,10 +3,11 @@
     manage.py verify_ledger [--limit N]
 
 Checks that every account's cached balance equals the sum of its entries, every transfer has at
-least two legs summing to zero, restricted accounts (client wallets, holds, reader earnings) are
-not negative, and holds agree with the holds accounts (each pending hold is backed by its
-reservation; each client's holds balance equals their pending holds). Exits with status 1 when
-anything is wrong. Set-based SQL: a handful of queries whatever the ledger's size.
+least two legs summing to zero, every entry's transfer exists, restricted accounts (client
+wallets, holds, reader earnings) are not negative, and holds agree with the holds accounts (each
+pending hold is backed by its reservation; each client's holds balance equals their pending
+holds). Exits with status 1 when anything is wrong. Set-based SQL: a handful of queries whatever
+the ledger's size.
 """
 
 from django.core.management.base import BaseCommand, CommandError
@@ -40,6 +41,17 @@ CHECKS = [
         ORDER BY t.id
         """,
         "transfer {0} ({1}, key {2}): legs sum to {3} over {4} legs",
+    ),
+    (
+        "every entry belongs to a transfer",
+        "Entry without a transfer",
+        """
+        SELECT e.id, e.transfer_id, e.account_id, e.amount
+        FROM wallet_entry e
+        WHERE NOT EXISTS (SELECT 1 FROM wallet_transfer t WHERE t.id = e.transfer_id)
+        ORDER BY e.id
+        """,
+        "entry {0}: transfer {1} does not exist (account {2}, amount {3})",
     ),
     (
         "restricted balances are not negative",
