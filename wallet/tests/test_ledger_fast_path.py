@@ -191,3 +191,28 @@ def test_a_batch_runs_the_hooks_once_for_the_debited_wallets_that_auto_reload(mo
     assert transfer is None
     assert [wallet.pk for wallet in wallets] == [services.wallet_of(opted_in).pk]
     assert wallets[0].owner_id == opted_in.pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_transfer_statement_is_prepared_once_per_connection():
+    # Planning the transfer statement cost more than running it: the connection keeps it
+    # prepared (DB_PREPARE_THRESHOLD); the ORM's own statements are never prepared.
+    def prepared(pattern):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", [pattern]
+            )
+            return cursor.fetchone()[0]
+
+    wallet = services.wallet_of(UserFactory())
+    fund_wallet(wallet.owner, 1_000)
+    for n in range(3):
+        pay(wallet, 10, f"prepared-{n}")
+    kept = prepared("%INSERT INTO wallet_transfer%")
+    assert kept >= 1
+    for n in range(3, 6):
+        pay(wallet, 10, f"prepared-{n}")
+    assert prepared("%INSERT INTO wallet_transfer%") == kept
+    assert prepared("%accounts_user%") == 0
+    wallet.refresh_from_db()
+    assert wallet.balance == 940
