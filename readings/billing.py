@@ -176,15 +176,16 @@ _GROUP_MEMBERS_LUA = """
     end
     return members
 """
-# 2. Deliveries in order, each as group_send makes it: drop the channel's expired messages,
-#    then add the message if the channel is under capacity. KEYS: one channel key per
-#    delivery; ARGV: the expiry in seconds, then per delivery its message, the channel's
-#    capacity, its score (send time) and the expiry cutoff.
+# 2. Deliveries in order, each as group_send makes it: drop the channel's messages older than
+#    the expiry, then add the message if the channel is under capacity. KEYS: one channel key
+#    per delivery; ARGV: the expiry in seconds, then per delivery its message, the channel's
+#    capacity and its score (send time).
 _DELIVER_LUA = """
     local over_capacity = 0
     for i = 1, #KEYS do
-        local at = 2 + (i - 1) * 4
-        redis.call('ZREMRANGEBYSCORE', KEYS[i], 0, ARGV[at + 3])
+        local at = 2 + (i - 1) * 3
+        local expired = math.floor(tonumber(ARGV[at + 2])) - tonumber(ARGV[1])
+        redis.call('ZREMRANGEBYSCORE', KEYS[i], 0, expired)
         if redis.call('ZCOUNT', KEYS[i], '-inf', '+inf') < tonumber(ARGV[at + 1]) then
             redis.call('ZADD', KEYS[i], ARGV[at + 2], ARGV[at])
             redis.call('EXPIRE', KEYS[i], ARGV[1])
@@ -196,6 +197,10 @@ _DELIVER_LUA = """
 """
 # Keys per script call: a script blocks the Redis server while it runs (a few ms at this size).
 _KEYS_PER_SCRIPT = 1000
+
+
+def _script_chunks(items):
+    return [items[i : i + _KEYS_PER_SCRIPT] for i in range(0, len(items), _KEYS_PER_SCRIPT)]
 
 
 def send_pipelined(items):
@@ -232,9 +237,7 @@ def send_pipelined(items):
         members = {}
         cutoff = int(time.time()) - layer.group_expiry
         for index, groups in hosts.items():
-            chunks = [
-                groups[i : i + _KEYS_PER_SCRIPT] for i in range(0, len(groups), _KEYS_PER_SCRIPT)
-            ]
+            chunks = _script_chunks(groups)
             calls = [([layer._group_key(group) for group in chunk], [cutoff]) for chunk in chunks]
             replies = await run_scripts(index, _GROUP_MEMBERS_LUA, calls)
             for chunk, reply in zip(chunks, replies, strict=True):
@@ -257,21 +260,14 @@ def send_pipelined(items):
                 for index, keys in keys_by_host.items():
                     for key in keys:
                         deliveries.setdefault(index, []).append(
-                            (
-                                key,
-                                message_of[key],
-                                capacity_of[key],
-                                repr(now),
-                                int(now) - int(layer.expiry),
-                            )
+                            (key, message_of[key], capacity_of[key], repr(now))
                         )
         for index, queued in deliveries.items():
             calls = []
-            for i in range(0, len(queued), _KEYS_PER_SCRIPT):
-                chunk = queued[i : i + _KEYS_PER_SCRIPT]
-                args = [layer.expiry]
-                for _key, message, capacity, score, expired in chunk:
-                    args += [message, capacity, score, expired]
+            for chunk in _script_chunks(queued):
+                args = [int(layer.expiry)]
+                for _key, message, capacity, score in chunk:
+                    args += [message, capacity, score]
                 calls.append(([entry[0] for entry in chunk], args))
             await run_scripts(index, _DELIVER_LUA, calls)
 

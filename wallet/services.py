@@ -310,8 +310,9 @@ def ledger_cursor(db=connection):
     """A Django cursor (query logging, execute wrappers, error translation) over one psycopg
     cursor with server-side parameters, kept per database connection: the transfer's arrays
     travel as parameters instead of being rendered into the SQL text, and the cursor's set-up is
-    paid once per connection instead of once per call. (Not prepared: Django opens psycopg
-    connections with ``prepare_threshold=None``, which turns preparing off.)
+    paid once per connection instead of once per call. Its statements are prepared per
+    connection from ``DB_PREPARE_THRESHOLD`` uses on (settings; the ORM's client-side cursors
+    never prepare).
 
     Bulk statements pass their arrays as ``%b`` (binary) parameters: psycopg then writes each
     element as bytes, where the text format escapes every string with regular expressions
