@@ -486,6 +486,13 @@ class LocalStripe:
             self.child = None
 
 
+def _localstripe_amount_received(intent):
+    charge = intent.latest_charge
+    if charge is not None and charge.status == "succeeded" and charge.captured:
+        return charge.amount
+    return 0
+
+
 def serve_localstripe(port, state, host=HOST):
     """localstripe's own ``start()`` binds every interface and pickles to /tmp/localstripe.pickle;
     this binds ``host`` only and keeps the store in ``state``."""
@@ -514,6 +521,9 @@ def serve_localstripe(port, state, host=HOST):
 
     resources.Store.try_load_from_disk = try_load_from_disk
     resources.Store.dump_to_disk = dump_to_disk
+    # Stripe reports what a PaymentIntent received (our top-ups credit exactly that);
+    # localstripe leaves the field out.
+    resources.PaymentIntent.amount_received = property(_localstripe_amount_received)
     resources.store.try_load_from_disk()
 
     access = logging.getLogger("aiohttp.access")

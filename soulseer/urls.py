@@ -9,6 +9,7 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from home import views as home_views
 from search import views as search_views
+from wallet.webhooks import StripeWebhookView
 
 urlpatterns = [
     path("django-admin/", admin.site.urls),
@@ -19,6 +20,8 @@ urlpatterns = [
     path("readers/", include("readers.urls", namespace="readers")),
     path("readings/", include("readings.urls", namespace="readings")),
     path("", include("social_django.urls", namespace="social")),
+    # Ahead of dj-stripe's own route for the same path (see StripeWebhookView).
+    path("stripe/webhook/<uuid:uuid>/", StripeWebhookView.as_view(), name="stripe_webhook"),
     path("stripe/", include("djstripe.urls", namespace="djstripe")),
     path("search/", search_views.search, name="search"),
     path("sitemap.xml", sitemap, name="sitemap"),

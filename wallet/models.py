@@ -272,6 +272,10 @@ class TopUp(models.Model):
         Transfer, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     refunded_amount = models.BigIntegerField(default=0)
+    # Set when Stripe's PaymentIntent disagrees with the top-up or with its event (see
+    # payments.credit_top_up); staff find these in the admin's Top-ups listing.
+    needs_review = models.BooleanField(default=False)
+    review_reason = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -355,35 +355,95 @@ def _credit_from_card(user, amount, *, idempotency_key, kind, description, metad
     return credit, repay
 
 
-def credit_top_up(intent_data):
-    """Credit the wallet for a succeeded PaymentIntent (``intent_data``: the verified event's
-    object). Idempotent on the PaymentIntent id; returns the credit transfer or None when the
-    PaymentIntent is not a wallet top-up."""
-    if intent_data.get("status") != "succeeded":
+def _stripe_payment_intent(intent_id):
+    """The PaymentIntent as Stripe reports it now, or None when Stripe does not know it.
+
+    A webhook's body is signed, but in development dj-stripe also accepts a signing secret sent
+    in a header (DEBUG), and a signature only proves who sent the event, not that its amounts
+    are what the card paid: what moves money is read back from Stripe itself."""
+    try:
+        return stripe.PaymentIntent.retrieve(intent_id, api_key=api_key()).to_dict()
+    except stripe.InvalidRequestError:
+        logger.warning("PaymentIntent %s is unknown to Stripe: nothing credited", intent_id)
         return None
-    amount = intent_data.get("amount_received") or intent_data.get("amount")
-    currency = str(intent_data.get("currency", "")).lower()
+
+
+def _flag_top_up(top_up, reason, **data):
+    """Mark a top-up for staff (Wagtail admin → Ledger → Top-ups, filter "Needs review")."""
+    top_up.needs_review = True
+    top_up.review_reason = reason[:300]
+    record_event("wallet.top_up_flagged", target=top_up, reason=reason, **data)
+
+
+def credit_top_up(intent_data):
+    """Credit the wallet for a succeeded PaymentIntent named by a verified event.
+
+    Only the PaymentIntent's id is taken from the event: status, currency, metadata and the
+    amount received are read back from Stripe (``_stripe_payment_intent``). The credit is what
+    Stripe received, never more than the top-up asked for; any disagreement (Stripe received
+    another amount, or the event's body says something else) flags the top-up for staff. The
+    requested amount is never rewritten. Idempotent on the PaymentIntent id; returns the credit
+    transfer or None (not a wallet top-up, unknown to Stripe, or nothing received)."""
+    intent = _stripe_payment_intent(intent_data["id"])
+    if intent is None or intent.get("status") != "succeeded":
+        return None
+    received = intent.get("amount_received")
+    currency = str(intent.get("currency", "")).lower()
     with transaction.atomic():
-        top_up = _top_up_for_intent(intent_data)
+        top_up = _top_up_for_intent(intent)
         if top_up is None:
             return None
         if top_up.credit_transfer_id:
             return top_up.credit_transfer
-        key = f"stripe:pi:{intent_data['id']}"
+        key = f"stripe:pi:{intent['id']}"
         if Transfer.objects.filter(idempotency_key=key).exists():
             # Credited but not linked (should not happen): never credit twice.
             logger.error("Top-up %s: %s exists but is not linked", top_up.public_id, key)
             return Transfer.objects.get(idempotency_key=key)
-        if currency != services.ledger_currency() or not isinstance(amount, int) or amount <= 0:
+        top_up.payment_intent_id = intent["id"]
+        if currency != services.ledger_currency() or not isinstance(received, int) or received <= 0:
             logger.error(
-                "Refusing to credit PaymentIntent %s: %s %s", intent_data["id"], amount, currency
+                "Refusing to credit PaymentIntent %s: %s %s", intent["id"], received, currency
             )
             top_up.status = TopUp.Status.FAILED
             top_up.failure_message = "Paid in an unsupported currency; our team will refund it."
-            top_up.payment_intent_id = intent_data["id"]
-            top_up.save(update_fields=["status", "failure_message", "payment_intent_id"])
-            record_event("wallet.top_up_rejected", target=top_up, amount=amount, currency=currency)
+            _flag_top_up(
+                top_up,
+                f"Stripe reports {received} {currency} received; nothing was credited.",
+                received=received,
+                currency=currency,
+            )
+            top_up.save()
+            record_event(
+                "wallet.top_up_rejected", target=top_up, amount=received, currency=currency
+            )
             return None
+        amount = min(received, top_up.amount)
+        claimed = {field: intent_data.get(field) for field in ("amount", "amount_received")}
+        if received != top_up.amount or any(
+            value is not None and value != stripe_value
+            for value, stripe_value in (
+                (claimed["amount"], intent.get("amount")),
+                (claimed["amount_received"], received),
+            )
+        ):
+            logger.error(
+                "Top-up %s: asked %s, Stripe received %s, the event said %s; crediting %s",
+                top_up.public_id,
+                top_up.amount,
+                received,
+                claimed,
+                amount,
+            )
+            _flag_top_up(
+                top_up,
+                f"Asked {format_cents(top_up.amount)}, Stripe received {format_cents(received)}, "
+                f"the event said {claimed}; credited {format_cents(amount)}.",
+                asked=top_up.amount,
+                received=received,
+                claimed=claimed,
+                credited=amount,
+            )
         user = top_up.user
         credit, repay = _credit_from_card(
             user,
@@ -391,12 +451,10 @@ def credit_top_up(intent_data):
             idempotency_key=key,
             kind=Transfer.Kind.TOP_UP,
             description="Wallet top-up",
-            metadata={"payment_intent": intent_data["id"], "amount": amount},
+            metadata={"payment_intent": intent["id"], "amount": amount, "received": received},
             initiated_by=user,
         )
         top_up.status = TopUp.Status.SUCCEEDED
-        top_up.amount = amount
-        top_up.payment_intent_id = intent_data["id"]
         top_up.credit_transfer = credit
         top_up.failure_message = ""
         top_up.save()

@@ -17,7 +17,7 @@ from wagtail_modeladmin.views import InspectView
 from home.templatetags.soulseer_tags import cents
 
 from . import admin_views
-from .models import Entry, Hold, LedgerAccount, Transfer
+from .models import Entry, Hold, LedgerAccount, TopUp, Transfer
 
 
 class ReadOnlyPermissionHelper(PermissionHelper):
@@ -206,12 +206,53 @@ class HoldAdmin(ReadOnlyLedgerAdmin):
     posted_display.short_description = "Charged"
 
 
+class TopUpAdmin(ReadOnlyLedgerAdmin):
+    """Card top-ups; "Needs review" lists those whose PaymentIntent disagreed with the top-up
+    or its webhook (the wallet got at most what Stripe received)."""
+
+    model = TopUp
+    menu_label = "Top-ups"
+    menu_icon = "plus"
+    list_display = (
+        "created_at",
+        "user",
+        "amount_display",
+        "status",
+        "needs_review",
+        "review_reason",
+    )
+    list_filter = ("needs_review", "status", "source", "created_at")
+    search_fields = ("payment_intent_id", "user__username", "user__email")
+    list_select_related = ("user",)
+    inspect_view_fields = (
+        "public_id",
+        "user",
+        "amount",
+        "currency",
+        "source",
+        "status",
+        "payment_intent_id",
+        "credit_transfer",
+        "refunded_amount",
+        "needs_review",
+        "review_reason",
+        "failure_message",
+        "created_at",
+    )
+
+    @staticmethod
+    def amount_display(obj):
+        return _signed_cents(obj.amount)
+
+    amount_display.short_description = "Asked"
+
+
 @modeladmin_register
 class LedgerGroup(ModelAdminGroup):
     menu_label = "Ledger"
     menu_icon = "table"
     menu_order = 700
-    items = (LedgerAccountAdmin, TransferAdmin, EntryAdmin, HoldAdmin)
+    items = (LedgerAccountAdmin, TransferAdmin, EntryAdmin, HoldAdmin, TopUpAdmin)
 
 
 @hooks.register("register_admin_urls")

@@ -7,17 +7,37 @@ and answers 500, so Stripe delivers the event again. Each handler is idempotent 
 ``stripe:dispute_won:<id>``), because concurrent deliveries of one event can both get past
 dj-stripe's check.
 
-dj-stripe's own handler for ``charge.dispute.*`` runs too: it fetches the Dispute from Stripe
-(``GET /v1/disputes/<id>``) and mirrors it; if that fails the event fails (500) and is retried.
+dj-stripe's own handlers run first: they fetch the event's object from Stripe (``GET
+/v1/payment_intents/<id>``, ``/v1/charges/<id>``, ``/v1/disputes/<id>``) and mirror it; if that
+fails the event fails (500) and is retried, except when Stripe answers that the object does not
+exist (``StripeWebhookView``): retrying that can never succeed, so it is logged and answered 200.
 """
 
 import logging
 
+import stripe
+from django.http import HttpResponse
 from djstripe.event_handlers import djstripe_receiver
+from djstripe.views import ProcessWebhookView
 
 from . import payments, payouts
 
 logger = logging.getLogger(__name__)
+
+
+class StripeWebhookView(ProcessWebhookView):
+    """dj-stripe's webhook view; a signed event about an object Stripe does not know (a forged
+    or foreign id) moves nothing and answers 200, so Stripe does not retry it for days. dj-stripe
+    has already stored the trigger with its exception for staff to see."""
+
+    def post(self, request, uuid):
+        try:
+            return super().post(request, uuid)
+        except stripe.StripeError as error:
+            if error.http_status != 404:
+                raise
+            logger.warning("Webhook names an object unknown to Stripe; nothing moved: %s", error)
+            return HttpResponse("unknown object", status=200)
 
 
 def _object(event):

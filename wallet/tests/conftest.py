@@ -135,3 +135,21 @@ def local_stripe(stripe_settings, live_server, django_db_serialized_rollback, tr
     yield server
     # Later tests' events must not reach a flushed database through a stale registration.
     server.deliver_webhooks_to(NOWHERE)
+
+
+@pytest.fixture
+def undelivered_top_up(local_stripe):
+    """A succeeded PaymentIntent whose webhook localstripe could not deliver (we deliver it)."""
+    local_stripe.deliver_webhooks_to(NOWHERE)
+    from accounts.tests.factories import UserFactory
+    from wallet import payments
+    from wallet.models import TopUp
+    from wallet.tests.stripe_helpers import save_card
+    from wallet.tests.test_webhooks import succeeded_event_for
+
+    client = UserFactory()
+    card = save_card(client)
+    top_up = payments.start_top_up(client, 2500, card.id)
+    event = succeeded_event_for(local_stripe, top_up)
+    assert top_up.status == TopUp.Status.PROCESSING
+    return client, top_up, event

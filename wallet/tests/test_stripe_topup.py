@@ -4,6 +4,7 @@ confirmed, signed webhook delivered to the live server, wallet credited by our h
 import re
 
 import pytest
+import stripe
 from djstripe.models import Event
 
 from accounts.tests.factories import UserFactory
@@ -124,61 +125,93 @@ def test_unreachable_stripe_gives_a_clear_error_and_leaves_no_half_state(local_s
     assert balance(client) == 0
 
 
-# The handler's own rules (fed the verified event's object directly) ---------------------------
+# The handler's own rules (fed the verified event's object directly, as Stripe holds it) --------
 
 
-def intent_for(top_up, **overrides):
-    return {
-        "id": "pi_early",
-        "object": "payment_intent",
-        "status": "succeeded",
+def paid_intent(top_up, *, metadata=None, **params):
+    """A PaymentIntent really made in localstripe for ``top_up`` (confirmed with a saved card
+    unless ``confirm=False``); its webhook goes nowhere, the tests call the handler."""
+    card = save_card(top_up.user)
+    defaults = {
         "amount": top_up.amount,
         "currency": "usd",
-        "metadata": {
+        "customer": card.customer.id,
+        "payment_method": card.id,
+        "payment_method_types": ["card"],
+        "confirm": True,
+    }
+    intent = stripe.PaymentIntent.create(
+        **{**defaults, **params},
+        metadata={
             "purpose": "wallet_top_up",
             "top_up": str(top_up.public_id),
             "user": str(top_up.user_id),
-        },
-        **overrides,
-    }
+        }
+        if metadata is None
+        else metadata,
+    )
+    return intent.to_dict()
 
 
-def test_a_webhook_that_beats_the_api_response_finds_its_top_up_by_metadata(db):
+@pytest.fixture
+def quiet_stripe(local_stripe):
+    local_stripe.deliver_webhooks_to(NOWHERE)
+    return local_stripe
+
+
+def test_a_webhook_that_beats_the_api_response_finds_its_top_up_by_metadata(quiet_stripe):
     client = UserFactory()
     top_up = TopUp.objects.create(user=client, amount=2500)
+    intent = paid_intent(top_up)
 
-    payments.credit_top_up(intent_for(top_up))
-    payments.credit_top_up(intent_for(top_up))
+    payments.credit_top_up(intent)
+    payments.credit_top_up(intent)
 
     top_up.refresh_from_db()
-    assert top_up.payment_intent_id == "pi_early"
+    assert top_up.payment_intent_id == intent["id"]
     assert top_up.status == TopUp.Status.SUCCEEDED
     assert balance(client) == 2500
 
 
-def test_metadata_naming_another_user_credits_nothing(db):
+def test_metadata_naming_another_user_credits_nothing(quiet_stripe):
     top_up = TopUp.objects.create(user=UserFactory(), amount=2500)
     intruder = UserFactory()
-    intent = intent_for(top_up)
-    intent["metadata"]["user"] = str(intruder.pk)
+    intent = paid_intent(
+        top_up,
+        metadata={
+            "purpose": "wallet_top_up",
+            "top_up": str(top_up.public_id),
+            "user": str(intruder.pk),
+        },
+    )
 
     assert payments.credit_top_up(intent) is None
     assert balance(top_up.user) == 0 and balance(intruder) == 0
 
 
-def test_a_payment_in_another_currency_is_not_credited(db):
+def test_a_payment_in_another_currency_is_not_credited(quiet_stripe):
     top_up = TopUp.objects.create(user=UserFactory(), amount=2500)
 
-    assert payments.credit_top_up(intent_for(top_up, currency="eur")) is None
+    assert payments.credit_top_up(paid_intent(top_up, currency="eur")) is None
 
     top_up.refresh_from_db()
     assert top_up.status == TopUp.Status.FAILED
+    assert top_up.needs_review
     assert not Transfer.objects.exists()
 
 
-def test_payment_intents_that_are_not_top_ups_are_ignored(db):
+def test_a_currency_claimed_by_the_event_body_is_not_believed(quiet_stripe):
+    top_up = TopUp.objects.create(user=UserFactory(), amount=2500)
+    intent = paid_intent(top_up, currency="eur")
+
+    assert payments.credit_top_up({**intent, "currency": "usd"}) is None
+    assert not Transfer.objects.exists()
+
+
+def test_payment_intents_that_are_not_top_ups_are_ignored(quiet_stripe):
     top_up = TopUp.objects.create(user=UserFactory(), amount=2500)
 
-    assert payments.credit_top_up(intent_for(top_up, metadata={})) is None
-    assert payments.credit_top_up(intent_for(top_up, status="processing")) is None
+    assert payments.credit_top_up(paid_intent(top_up, metadata={})) is None
+    unconfirmed = paid_intent(top_up, confirm=False)
+    assert payments.credit_top_up({**unconfirmed, "status": "succeeded"}) is None
     assert not Transfer.objects.exists()

@@ -12,7 +12,7 @@ from djstripe.models import Event, WebhookEventTrigger
 from accounts.tests.factories import UserFactory
 from wallet import payments, services
 from wallet.models import LedgerAccount, TopUp, Transfer
-from wallet.tests.conftest import NOWHERE, sign, wait_until
+from wallet.tests.conftest import sign, wait_until
 from wallet.tests.factories import spend
 from wallet.tests.stripe_helpers import save_card
 
@@ -48,18 +48,6 @@ def post_event(local_stripe, event, *, secret=None, timestamp=None, signature=No
         headers={"Content-Type": "application/json", "Stripe-Signature": header},
         timeout=30,
     )
-
-
-@pytest.fixture
-def undelivered_top_up(local_stripe):
-    """A succeeded PaymentIntent whose webhook localstripe could not deliver (we deliver it)."""
-    local_stripe.deliver_webhooks_to(NOWHERE)
-    client = UserFactory()
-    card = save_card(client)
-    top_up = payments.start_top_up(client, 2500, card.id)
-    event = succeeded_event_for(local_stripe, top_up)
-    assert top_up.status == TopUp.Status.PROCESSING
-    return client, top_up, event
 
 
 def test_the_same_event_delivered_twice_credits_the_wallet_once(local_stripe, undelivered_top_up):
