@@ -4,6 +4,7 @@ Each function validates, owns its transaction, writes an audit event and sends m
 commit. Views, admin views and the demo loader call these; nothing else writes these models.
 """
 
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -242,6 +243,27 @@ def check_review_allowed(client, reading):
     if page is None:
         raise ValidationError("This reader no longer has a profile.")
     return page
+
+
+@dataclass(frozen=True)
+class ReviewStatus:
+    """Where ``reading`` stands for a review: written (``review``), open (``can_review``) or
+    closed for the ``reason`` given (what the summary page tells the client)."""
+
+    review: Review | None = None
+    can_review: bool = False
+    reason: str = ""
+
+
+def review_status(client, reading):
+    review = Review.objects.filter(reading=reading).first()
+    if review is not None:
+        return ReviewStatus(review=review)
+    try:
+        check_review_allowed(client, reading)
+    except ValidationError as error:
+        return ReviewStatus(reason=" ".join(error.messages))
+    return ReviewStatus(can_review=True)
 
 
 def create_review(client, reading, *, rating, text):

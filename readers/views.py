@@ -194,7 +194,10 @@ def review_create(request, reading_id):
                     refusal = _error_text(error)
             else:
                 messages.success(request, "Thank you, your review is live.")
-                return redirect(page.url if page and page.live else "readers:my_readers")
+                # Back to the reading's summary, which now shows the review.
+                return redirect(
+                    reverse("readings:session", kwargs={"public_id": reading.public_id}) + "#review"
+                )
         status = 400
     if request.method == "POST" and refusal:
         status = 400

@@ -131,11 +131,27 @@ def _summary_context(request, session, role):
         "summary": services.summary(session),
         "other_name": chat.display_name(session.reader if role == "client" else session.client),
         "message_count": session.messages.count(),
+        "review_status": _review_status(session, role),
     }
     if role == "reader":
         note = chat.reader_note_for(request.user, session.client)
         context["note_form"] = ReaderNoteForm(initial={"body": note.body if note else ""})
     return context
+
+
+def _review_status(session, role):
+    """The client reviews on the summary; the reader sees the review once written."""
+    from readers.forms import ReviewForm
+    from readers.services import REVIEW_MIN_PAID_MINUTES, review_status
+
+    status = review_status(session.client, session)
+    if role != "client" and status.review is None:
+        return None
+    return {
+        "status": status,
+        "form": ReviewForm() if role == "client" and status.can_review else None,
+        "min_paid_minutes": REVIEW_MIN_PAID_MINUTES,
+    }
 
 
 @login_required
