@@ -125,6 +125,9 @@ class ReaderPage(Page):
     presence = models.CharField(
         max_length=8, choices=Presence.choices, default=Presence.OFFLINE, db_index=True
     )
+    # When an open reading desk of this reader last reported in (its poll is the heartbeat);
+    # online lapses to offline once it is older than READER_PRESENCE_TIMEOUT_SECONDS.
+    presence_seen_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Booking requests are confirmed at once instead of waiting for the reader (readings.bookings).
     auto_accept_bookings = models.BooleanField(
         "accept bookings automatically",
@@ -197,7 +200,13 @@ class ReaderPage(Page):
     # Kept by services (reviews, presence) or the reader's own settings pages (auto-accept on the
     # availability page), never by a page edit: a revision published later must not bring back
     # the values it was saved with.
-    LIVE_ONLY_FIELDS = ("presence", "rating_average", "rating_count", "auto_accept_bookings")
+    LIVE_ONLY_FIELDS = (
+        "presence",
+        "presence_seen_at",
+        "rating_average",
+        "rating_count",
+        "auto_accept_bookings",
+    )
 
     def get_context(self, request, *args, **kwargs):
         from readers.selectors import visible_reviews

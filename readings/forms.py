@@ -37,4 +37,11 @@ class ReaderNoteForm(forms.Form):
 
 
 class PresenceForm(forms.Form):
-    presence = forms.ChoiceField(choices=ReaderPage.Presence.choices)
+    # Busy is not a choice: it follows a live reading (readings.presence).
+    presence = forms.ChoiceField(
+        choices=[
+            (value, label)
+            for value, label in ReaderPage.Presence.choices
+            if value != ReaderPage.Presence.BUSY
+        ]
+    )

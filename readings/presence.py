@@ -13,7 +13,18 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models import (
+    Count,
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Now
+from django.utils import timezone
 
 from home.audit import record_event
 
@@ -39,6 +50,72 @@ ACTIVE_QUEUE_STATES = (QueueEntry.State.WAITING, QueueEntry.State.OFFERED)
 RECENT_LAPSE = timedelta(minutes=10)
 
 
+def presence_timeout():
+    return timedelta(seconds=int(getattr(settings, "READER_PRESENCE_TIMEOUT_SECONDS", 120)))
+
+
+def _heartbeat_interval():
+    # A poll every few seconds need not write every time: a quarter of the timeout is plenty.
+    return min(timedelta(seconds=15), presence_timeout() / 4)
+
+
+def _db_time_ago(delta):
+    # Database time, like the rest of the engine (web and worker clocks may disagree).
+    return ExpressionWrapper(Now() - Value(delta), output_field=DateTimeField())
+
+
+def record_heartbeat(reader_user):
+    """An open desk of this reader reported in. Writes at most every few seconds (the
+    condition makes most polls a no-op UPDATE)."""
+    _pages().filter(user=reader_user).filter(
+        Q(presence_seen_at__isnull=True)
+        | Q(presence_seen_at__lt=_db_time_ago(_heartbeat_interval()))
+    ).update(presence_seen_at=Now())
+
+
+def lapse_idle_readers(limit=500):
+    """Sweeper: online readers whose desk has not reported in for the presence timeout go
+    offline, and busy readers without a live reading (reachable only through old data) too.
+    Returns how many readers were taken offline."""
+    presence = _presence()
+    cutoff = _db_time_ago(presence_timeout())
+    with transaction.atomic():
+        quiet = list(
+            _pages()
+            .select_for_update(of=("self",), skip_locked=True)
+            .filter(presence=presence.ONLINE)
+            .filter(Q(presence_seen_at__isnull=True) | Q(presence_seen_at__lt=cutoff))
+            .values_list("pk", "user_id")[:limit]
+        )
+        busy = list(
+            _pages()
+            .select_for_update(of=("self",), skip_locked=True)
+            .filter(presence=presence.BUSY)
+            .values_list("pk", "user_id")[:limit]
+        )
+        if busy:
+            # Asked after the page rows are locked, so a reading accepted meanwhile (its
+            # transaction also set the page busy) is seen here.
+            in_reading = set(
+                ReadingSession.objects.filter(
+                    reader_id__in=[user_id for _pk, user_id in busy], state__in=LIVE_STATES
+                ).values_list("reader_id", flat=True)
+            )
+            quiet += [(pk, user_id) for pk, user_id in busy if user_id not in in_reading]
+        if not quiet:
+            return 0
+        _pages().filter(pk__in=[pk for pk, _user_id in quiet]).update(presence=presence.OFFLINE)
+        for _pk, user_id in quiet:
+            record_event(
+                "readings.presence_lapsed",
+                actor=None,
+                target=None,
+                reader_id=user_id,
+                presence=presence.OFFLINE,
+            )
+    return len(quiet)
+
+
 def offer_seconds():
     return int(getattr(settings, "READING_QUEUE_OFFER_SECONDS", 60))
 
@@ -57,11 +134,17 @@ def set_presence(reader_user, state):
         in_reading = ReadingSession.objects.filter(
             reader=reader_user, state__in=LIVE_STATES
         ).exists()
+        if state == presence.BUSY and not in_reading:
+            raise ValueError("busy follows a live reading; choose online or offline")
         if state == presence.ONLINE and in_reading:
             state = presence.BUSY
         pages = _pages().filter(user=reader_user)
         coming_online = state == presence.ONLINE and pages.exclude(presence=state).exists()
-        pages.update(presence=state)
+        fields = {"presence": state}
+        if state != presence.OFFLINE:
+            # Going online happens at the desk: it counts as its first heartbeat.
+            fields["presence_seen_at"] = Now()
+        pages.update(**fields)
         record_event("readings.presence_changed", actor=reader_user, target=None, presence=state)
         if state == presence.ONLINE:
             offer_next(reader_user.pk)
@@ -88,8 +171,11 @@ def mark_free(reader_id):
     presence = _presence()
     if ReadingSession.objects.filter(reader_id=reader_id, state__in=LIVE_STATES).exists():
         return
+    # The reading room was open until now: the timeout counts from the end of the reading.
     updated = (
-        _pages().filter(user_id=reader_id, presence=presence.BUSY).update(presence=presence.ONLINE)
+        _pages()
+        .filter(user_id=reader_id, presence=presence.BUSY)
+        .update(presence=presence.ONLINE, presence_seen_at=Now())
     )
     if updated:
         offer_next(reader_id)
@@ -211,8 +297,6 @@ class QueueStatus:
 
     @property
     def offer_seconds_left(self):
-        from django.utils import timezone
-
         if not self.offered or self.entry.offer_expires_at is None:
             return 0
         return max(int((self.entry.offer_expires_at - timezone.now()).total_seconds()), 0)
@@ -258,8 +342,6 @@ def queue_status(client, reader_id, *, check_reserved=True):
             position=(entry.ahead or 0) + 1,
             reserved_for_other=entry.other_offer,
         )
-    from django.utils import timezone
-
     lapsed = (
         entry.state == QueueEntry.State.LAPSED
         and entry.offer_expires_at is not None
@@ -344,4 +426,6 @@ __all__ = [
     "QueueStatus",
     "offer_next",
     "lapse_offers",
+    "record_heartbeat",
+    "lapse_idle_readers",
 ]

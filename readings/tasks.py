@@ -2,7 +2,8 @@
 
 ``charge_due_minutes`` bills every active session in set-based batches (see readings.billing);
 ``sweep_reading_timeouts`` expires unanswered requests, ends readings paused beyond the
-reconnect grace and lapses queue offers. Both are safe to overlap and to repeat.
+reconnect grace, lapses queue offers and takes readers offline whose desk went quiet. Both are
+safe to overlap and to repeat.
 """
 
 from celery import shared_task
@@ -24,6 +25,7 @@ def sweep_reading_timeouts():
         "expired": services.expire_unanswered(),
         "ended_disconnected": services.end_stale_paused(),
         "offers_lapsed": presence.lapse_offers(),
+        "presence_lapsed": presence.lapse_idle_readers(),
     }
 
 

@@ -273,11 +273,15 @@ def _reader_page_of(user):
 @role_required("reader")
 def reader_desk(request):
     """Presence toggle, incoming requests (polled), the live reading, recent readings."""
+    from .presence import presence_timeout, record_heartbeat
+
     page = _reader_page_of(request.user)
+    record_heartbeat(request.user)
     context = _desk_context(request)
     context.update(
         page=page,
         presence_form=PresenceForm(initial={"presence": page.presence if page else "offline"}),
+        presence_timeout_seconds=int(presence_timeout().total_seconds()),
         recent=ReadingSession.objects.filter(reader=request.user)
         .exclude(state__in=[State.REQUESTED, *LIVE_STATES])
         .select_related("client")
@@ -311,7 +315,11 @@ def _desk_context(request):
 @role_required("reader")
 @require_GET
 def reader_incoming(request):
-    """HTMX fragment polled by the desk every few seconds."""
+    """HTMX fragment polled by the desk every few seconds; the poll is the reader's heartbeat
+    (online lapses without it, readings.presence.lapse_idle_readers)."""
+    from .presence import record_heartbeat
+
+    record_heartbeat(request.user)
     return render(request, "readings/_incoming.html", _desk_context(request))
 
 

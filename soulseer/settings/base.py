@@ -218,6 +218,9 @@ MIN_START_MINUTES = int(env("MIN_START_MINUTES", "1"))
 READING_REQUEST_TIMEOUT_SECONDS = int(env("READING_REQUEST_TIMEOUT_SECONDS", "60"))
 READING_RECONNECT_GRACE_SECONDS = int(env("READING_RECONNECT_GRACE_SECONDS", "300"))
 READING_QUEUE_OFFER_SECONDS = int(env("READING_QUEUE_OFFER_SECONDS", "60"))
+# An online reader goes offline when no open desk has polled for this long (a hidden browser
+# tab may poll only once a minute, so keep it well above 60).
+READER_PRESENCE_TIMEOUT_SECONDS = int(env("READER_PRESENCE_TIMEOUT_SECONDS", "120"))
 
 # Bookings (readings.bookings, readers.availability). Written here so the rules the client is
 # shown ("free cancellation until ...") and the rules applied are the same numbers.
