@@ -181,10 +181,23 @@ CACHES = {
         "KEY_PREFIX": env("CACHE_KEY_PREFIX", "soulseer"),
     }
 }
+# Between messages channels-redis waits in a BZPOPMIN that blocks for 5 s
+# (RedisChannelLayer.brpop_timeout), and redis-py 8 bounds every read by a 5 s socket timeout
+# by default. With equal limits an idle room's wait races the timeout, the consumer dies with
+# TimeoutError and its WebSocket drops; so reads get longer than the pop, with room to spare.
+# A socket_timeout in the URL's query would override this (redis-py lets the URL win).
+CHANNELS_REDIS_SOCKET_TIMEOUT = 15
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [env("CHANNELS_REDIS_URL", REDIS_URL)]},
+        "CONFIG": {
+            "hosts": [
+                {
+                    "address": env("CHANNELS_REDIS_URL", REDIS_URL),
+                    "socket_timeout": CHANNELS_REDIS_SOCKET_TIMEOUT,
+                }
+            ]
+        },
     }
 }
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL)
