@@ -79,10 +79,11 @@ class SatisfactionCreditForm(forms.Form):
 
 
 def _dollars_to_cents_field(label, **kwargs):
+    # No max_digits: Django's "no more than 9 digits" would answer before the bound in
+    # _amount_in_cents, which names the largest amount allowed.
     return forms.DecimalField(
         label=label,
         decimal_places=2,
-        max_digits=9,
         error_messages={
             "invalid": "Enter an amount in dollars, like 25 or 25.50.",
             "max_decimal_places": "Use at most two digits after the point (whole cents).",

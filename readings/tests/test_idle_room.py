@@ -49,7 +49,16 @@ async def server_url():
     port = sock.getsockname()[1]
     # log_config=None leaves uvicorn's loggers propagating to the root logger, so caplog sees
     # "Exception in ASGI application" if a consumer crashes.
-    config = uvicorn.Config(application, lifespan="off", log_config=None, log_level="info")
+    # timeout_graceful_shutdown: a closed room's channel-layer receive can linger while being
+    # cancelled (redis-py read); uvicorn then cancels what is left, as gunicorn's graceful
+    # timeout does in production.
+    config = uvicorn.Config(
+        application,
+        lifespan="off",
+        log_config=None,
+        log_level="info",
+        timeout_graceful_shutdown=5,
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     deadline = time.monotonic() + 10
@@ -59,7 +68,9 @@ async def server_url():
         await asyncio.sleep(0.05)
     yield f"127.0.0.1:{port}"
     server.should_exit = True
-    await asyncio.wait_for(task, 15)
+    # A consumer whose socket closed still waits out its channel layer read (BZPOPMIN, bounded
+    # by the socket timeout) before uvicorn's shutdown completes.
+    await asyncio.wait_for(task, base_settings.CHANNELS_REDIS_SOCKET_TIMEOUT + 15)
     sock.close()
 
 

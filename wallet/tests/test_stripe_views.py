@@ -45,6 +45,8 @@ def test_the_top_up_page_needs_a_login(client, db):
         ({"amount": "custom", "custom_amount": "-5"}, "greater than zero"),
         ({"amount": "custom", "custom_amount": "4.99"}, "The smallest top-up is $5.00."),
         ({"amount": "custom", "custom_amount": "500.01"}, "The largest top-up is $500.00."),
+        ({"amount": "custom", "custom_amount": "1234567890"}, "The largest top-up is $500.00."),
+        ({"amount": "custom", "custom_amount": "99999999999999.99"}, "The largest top-up"),
         ({"amount": "custom", "custom_amount": "10.005"}, "two digits after the point"),
         ({"amount": "custom", "custom_amount": "ten"}, "Enter an amount in dollars"),
         ({"amount": "custom", "custom_amount": ""}, "Enter an top-up"),
