@@ -146,7 +146,8 @@ def _browser_headers(response):
 class AnonymousPageCacheMiddleware:
     """Serve stored pages before the session, the user or the database are touched.
 
-    Sits right after WhiteNoise and before SessionMiddleware in MIDDLEWARE.
+    Sits right after WhiteNoise and before SessionMiddleware in MIDDLEWARE (after the host check,
+    so its key never reads a host that is not ours).
     """
 
     def __init__(self, get_response):

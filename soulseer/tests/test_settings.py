@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 
@@ -60,3 +62,17 @@ def test_deploy_check_passes_with_a_production_like_environment():
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("given, level", [("warning", 30), ("WARNING", 30), ("Debug", 10)])
+def test_log_level_is_accepted_in_any_case(given, level):
+    result = run_python(
+        [
+            "-c",
+            "import django, logging; django.setup(); print(logging.getLogger().level)",
+        ],
+        production_env(LOG_LEVEL=given),
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(level)
