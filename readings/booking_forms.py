@@ -5,12 +5,14 @@ channel offered, balance) is decided by ``readings.bookings.book``.
 """
 
 import zoneinfo
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django import forms
 from django.conf import settings
+from django.utils import timezone
 
 from accounts.forms import StyledFormMixin
+from readers import availability
 
 from .models import ReadingSession
 
@@ -48,7 +50,11 @@ class UTCDateTimeField(forms.Field):
                 ) from None
         if moment.tzinfo is None:
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-        return moment.astimezone(UTC)
+        try:
+            # 0001-01-01T00:00+05:00 or 9999-12-31T23:59-05:00 have no UTC datetime.
+            return moment.astimezone(UTC)
+        except OverflowError:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
 
 
 class BookingChoiceMixin:
@@ -101,3 +107,19 @@ class BookingConfirmForm(StyledFormMixin, BookingChoiceMixin, forms.Form):
         )
         lengths = ", ".join(str(n) for n in booking_lengths())
         self.fields["length"].error_messages["invalid_choice"] = f"Choose {lengths} minutes."
+
+    def clean_starts_at(self):
+        # Only instants the calendar could show get this far, so the confirm page's arithmetic
+        # (the end time, the free-cancellation deadline) never leaves datetime's range. Whether
+        # the slot is free and far enough ahead is still ``bookings.book``'s decision.
+        starts_at = self.cleaned_data["starts_at"]
+        now = timezone.now()
+        if (
+            not now - timedelta(days=1)
+            <= starts_at
+            <= now + availability.max_ahead() + timedelta(days=1)
+        ):
+            raise forms.ValidationError(
+                UTCDateTimeField.default_error_messages["invalid"], code="out_of_range"
+            )
+        return starts_at

@@ -456,3 +456,33 @@ def test_desk_summary_shows_requests_and_the_next_booking(reader_page, client_us
     assert logged_in(client_user).get(url).status_code == 403
     desk = logged_in(reader_page.user).get(reverse("readings:reader_desk")).content.decode()
     assert url in desk
+
+
+@pytest.mark.parametrize(
+    "starts_at",
+    [
+        "9999-12-31T23:59:59+00:00",
+        "9999-12-31T23:59:59-05:00",
+        "0001-01-01T00:00:00+05:00",
+        "0001-01-01T00:00:00+00:00",
+        "2000-01-01T12:00:00+00:00",
+    ],
+)
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_an_instant_outside_the_bookable_window_is_refused_with_a_clear_message(
+    reader_page, client_user, starts_at, method
+):
+    url = reverse("readings:book_confirm", args=[reader_page.pk])
+    data = {"starts_at": starts_at, "channel": "chat", "length": 30}
+    response = getattr(logged_in(client_user), method)(url, data)
+
+    assert response.status_code == 400
+    assert "Pick a slot from the calendar" in response.content.decode()
+    assert not Booking.objects.exists()
+
+
+def test_the_last_bookable_day_can_still_be_confirmed(reader_page, client_user, settings):
+    last = slot_in(settings.BOOKING_MAX_DAYS_AHEAD - 1)
+    response = logged_in(client_user).get(confirm_url(reader_page, last))
+
+    assert response.status_code == 200
