@@ -13,6 +13,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
@@ -24,8 +25,12 @@ from .forms import LoginForm, ProfileForm, SignUpForm
 from .models import User
 from .ratelimit import client_ip, rate_limit
 
-# At most this many failed logins per IP and username in the window.
+# Failed logins allowed in the window: per IP and username (someone mistyping their own password),
+# per IP across usernames (one address trying many accounts) and per account across addresses
+# (many addresses trying one account; higher, so one attacker cannot lock a person out cheaply).
 LOGIN_FAILURE_LIMIT = 10
+LOGIN_IP_FAILURE_LIMIT = 20
+LOGIN_ACCOUNT_FAILURE_LIMIT = 30
 LOGIN_WINDOW_SECONDS = 15 * 60
 # At most this many sign-up submissions (successful or not) per IP in the window.
 SIGNUP_LIMIT = 20
@@ -34,12 +39,30 @@ SIGNUP_WINDOW_SECONDS = 60 * 60
 LOGIN_LIMITED_MESSAGE = (
     "Too many failed login attempts. Please wait 15 minutes before trying again."
 )
+LOGIN_IP_LIMITED_MESSAGE = (
+    "Too many failed login attempts from your network. Please wait 15 minutes before trying again."
+)
+LOGIN_ACCOUNT_LIMITED_MESSAGE = (
+    "Too many failed login attempts for this account. Its local login is paused for 15 minutes;"
+    " please try again later."
+)
 SIGNUP_LIMITED_MESSAGE = "Too many sign-up attempts from your network. Please try again later."
 
 
+def _login_username(request):
+    return request.POST.get("username", "").strip().lower()
+
+
 def login_rate_key(request):
-    username = request.POST.get("username", "").strip().lower()
-    return f"login:{client_ip(request)}:{username}"
+    return f"login:{client_ip(request)}:{_login_username(request)}"
+
+
+def login_ip_rate_key(request):
+    return f"login-ip:{client_ip(request)}"
+
+
+def login_account_rate_key(request):
+    return f"login-account:{_login_username(request)}"
 
 
 def signup_rate_key(request):
@@ -52,10 +75,28 @@ def login_failed(request, response):
     return response.status_code == 200
 
 
-def login_limited(request):
-    form = LoginForm(request, initial={"username": request.POST.get("username", "")})
-    context = {"form": form, "form_error": LOGIN_LIMITED_MESSAGE, **_redirect_context(request)}
-    return render(request, "accounts/login.html", context, status=429)
+def _login_refusal(message):
+    def refuse(request):
+        form = LoginForm(request, initial={"username": request.POST.get("username", "")})
+        context = {"form": form, "form_error": message, **_redirect_context(request)}
+        return render(request, "accounts/login.html", context, status=429)
+
+    return refuse
+
+
+def _login_failure_limit(key, limit, message):
+    # Each limit counts failures only (a success gives its hit back), and one that refuses
+    # answers 429, which the limits around it do not count either.
+    return method_decorator(
+        rate_limit(
+            key=key,
+            limit=limit,
+            window_seconds=LOGIN_WINDOW_SECONDS,
+            counts=login_failed,
+            on_limited=_login_refusal(message),
+        ),
+        name="dispatch",
+    )
 
 
 def signup_limited(request):
@@ -77,20 +118,33 @@ def _redirect_context(request):
     return {"next": _safe_next(request)}
 
 
-@method_decorator(
-    rate_limit(
-        key=login_rate_key,
-        limit=LOGIN_FAILURE_LIMIT,
-        window_seconds=LOGIN_WINDOW_SECONDS,
-        counts=login_failed,
-        on_limited=login_limited,
-    ),
-    name="dispatch",
+@_login_failure_limit(login_ip_rate_key, LOGIN_IP_FAILURE_LIMIT, LOGIN_IP_LIMITED_MESSAGE)
+@_login_failure_limit(
+    login_account_rate_key, LOGIN_ACCOUNT_FAILURE_LIMIT, LOGIN_ACCOUNT_LIMITED_MESSAGE
 )
+@_login_failure_limit(login_rate_key, LOGIN_FAILURE_LIMIT, LOGIN_LIMITED_MESSAGE)
 class LoginView(auth_views.LoginView):
+    """Returns to a safe ``next``; otherwise to where the person's role starts (``after_login``)."""
+
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+
+def landing_url(user):
+    """Where a person starts after logging in when no page asked for them: readers at their desk,
+    staff in the admin, clients on the home page."""
+    if user.is_reader:
+        return reverse("readings:reader_desk")
+    if user.is_staff_role:
+        return reverse("wagtailadmin_home")
+    return "/"
+
+
+@login_required
+def after_login(request):
+    """LOGIN_REDIRECT_URL and Auth0's: one place decides the landing page for every login path."""
+    return redirect(landing_url(request.user))
 
 
 class LogoutView(auth_views.LogoutView):

@@ -30,6 +30,7 @@ BEGIN_URL = reverse("social:begin", args=["auth0"])
 COMPLETE_URL = reverse("social:complete", args=["auth0"])
 LOGIN_ERROR_URL = "/accounts/login/"
 PROFILE_URL = reverse("accounts:profile")
+AFTER_LOGIN_URL = reverse("accounts:after_login")
 
 
 def make_rsa_key():
@@ -141,7 +142,8 @@ def test_first_auth0_login_creates_a_signed_in_client(client, auth0):
     response = auth0.login(client)
 
     assert response.status_code == 302
-    assert response.url == PROFILE_URL
+    assert response.url == AFTER_LOGIN_URL
+    assert client.get(AFTER_LOGIN_URL).url == "/"
     user = User.objects.get()
     assert signed_in_user(client) == user
     assert user.role == User.Role.CLIENT
@@ -169,7 +171,7 @@ def test_second_auth0_login_signs_in_the_same_user(client, auth0):
 
     response = auth0.login(client, name="Stella Renamed")
 
-    assert response.url == PROFILE_URL
+    assert response.url == AFTER_LOGIN_URL
     assert User.objects.count() == 1
     assert UserSocialAuth.objects.count() == 1
     assert signed_in_user(client) == first

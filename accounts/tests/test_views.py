@@ -8,7 +8,12 @@ from django.views import View
 
 from accounts.decorators import RoleRequiredMixin, role_required
 from accounts.models import User
-from accounts.views import LOGIN_FAILURE_LIMIT, SIGNUP_LIMIT
+from accounts.views import (
+    LOGIN_ACCOUNT_FAILURE_LIMIT,
+    LOGIN_FAILURE_LIMIT,
+    LOGIN_IP_FAILURE_LIMIT,
+    SIGNUP_LIMIT,
+)
 
 from .factories import DEFAULT_PASSWORD, UserFactory
 
@@ -17,6 +22,7 @@ pytestmark = pytest.mark.django_db
 LOGIN_URL = reverse("accounts:login")
 SIGNUP_URL = reverse("accounts:signup")
 PROFILE_URL = reverse("accounts:profile")
+AFTER_LOGIN_URL = reverse("accounts:after_login")
 LOGOUT_URL = reverse("accounts:logout")
 
 
@@ -55,7 +61,8 @@ def test_sign_up_creates_a_signed_in_client(client):
     response = client.post(SIGNUP_URL, signup_data())
 
     assert response.status_code == 302
-    assert response.url == PROFILE_URL
+    assert response.url == AFTER_LOGIN_URL
+    assert client.get(AFTER_LOGIN_URL).url == "/"
     user = User.objects.get(username="moonchild")
     assert user.role == User.Role.CLIENT
     assert user.email == "moon@example.com"
@@ -73,7 +80,7 @@ def test_sign_up_follows_a_safe_next_url_and_ignores_an_external_one(client):
         SIGNUP_URL,
         signup_data(username="other", email="other@example.com", next="https://evil.example/"),
     )
-    assert response.url == PROFILE_URL
+    assert response.url == AFTER_LOGIN_URL
 
 
 def test_sign_up_refuses_an_email_already_in_use_whatever_its_case(client):
@@ -131,14 +138,60 @@ def test_sign_up_submissions_are_rate_limited_per_address(client):
 # Login and logout
 
 
-def test_login_with_the_right_password_signs_in_and_goes_to_the_profile(client):
+def test_a_client_who_logs_in_without_a_next_page_lands_on_the_home_page(client):
     user = UserFactory(username="luna")
 
     response = client.post(LOGIN_URL, {"username": "luna", "password": DEFAULT_PASSWORD})
 
     assert response.status_code == 302
-    assert response.url == PROFILE_URL
+    assert response.url == AFTER_LOGIN_URL
+    assert client.get(AFTER_LOGIN_URL).url == "/"
     assert logged_in_user_id(client) == str(user.pk)
+
+
+@pytest.mark.parametrize(
+    "role, landing",
+    [
+        (User.Role.READER, reverse("readings:reader_desk")),
+        (User.Role.STAFF, reverse("wagtailadmin_home")),
+        (User.Role.CLIENT, "/"),
+    ],
+)
+def test_each_role_lands_where_its_work_starts(client, role, landing):
+    UserFactory(username="luna", role=role)
+
+    client.post(LOGIN_URL, {"username": "luna", "password": DEFAULT_PASSWORD})
+
+    assert client.get(AFTER_LOGIN_URL).url == landing
+
+
+def test_login_returns_to_a_safe_next_page_and_ignores_an_external_one(client):
+    UserFactory(username="luna")
+
+    response = client.post(
+        LOGIN_URL, {"username": "luna", "password": DEFAULT_PASSWORD, "next": "/readers/"}
+    )
+    assert response.url == "/readers/"
+
+    client.post(LOGOUT_URL)
+    response = client.post(
+        LOGIN_URL,
+        {"username": "luna", "password": DEFAULT_PASSWORD, "next": "https://evil.example/"},
+    )
+    assert response.url == AFTER_LOGIN_URL
+
+
+def test_the_header_login_link_brings_a_visitor_back_to_the_page_they_were_on(client):
+    page = client.get("/readers/?specialty=tarot").content.decode()
+
+    assert 'href="/accounts/login/?next=%2Freaders%2F%3Fspecialty%3Dtarot"' in page
+    assert 'href="/accounts/signup/?next=%2Freaders%2F%3Fspecialty%3Dtarot"' in page
+    login_page = client.get(LOGIN_URL + "?next=/readers/").content.decode()
+    assert '<input type="hidden" name="next" value="/readers/">' in login_page
+
+
+def test_the_start_page_needs_a_login(client):
+    assert client.get(AFTER_LOGIN_URL).url == f"{LOGIN_URL}?next={AFTER_LOGIN_URL}"
 
 
 def test_login_with_a_wrong_password_shows_an_error_and_signs_nobody_in(client):
@@ -189,6 +242,44 @@ def test_login_rate_limit_counts_each_username_separately(client):
 
     response = client.post(LOGIN_URL, {"username": "sol", "password": DEFAULT_PASSWORD})
 
+    assert response.status_code == 302
+
+
+def test_failed_logins_from_one_address_for_many_usernames_are_limited(client):
+    for number in range(LOGIN_IP_FAILURE_LIMIT):
+        response = client.post(LOGIN_URL, {"username": f"guess{number}", "password": "wrong"})
+        assert response.status_code == 200
+    UserFactory(username="luna")
+
+    response = client.post(LOGIN_URL, {"username": "luna", "password": DEFAULT_PASSWORD})
+
+    assert response.status_code == 429
+    assert b"Too many failed login attempts from your network" in response.content
+    assert logged_in_user_id(client) is None
+
+
+def test_failed_logins_for_one_account_from_many_addresses_are_limited(client):
+    UserFactory(username="luna")
+    for number in range(LOGIN_ACCOUNT_FAILURE_LIMIT):
+        response = client.post(
+            LOGIN_URL,
+            {"username": "Luna", "password": "wrong"},
+            REMOTE_ADDR=f"198.51.100.{number}",
+        )
+        assert response.status_code == 200
+
+    response = client.post(
+        LOGIN_URL, {"username": "luna", "password": DEFAULT_PASSWORD}, REMOTE_ADDR="203.0.113.5"
+    )
+
+    assert response.status_code == 429
+    assert b"Too many failed login attempts for this account" in response.content
+    assert logged_in_user_id(client) is None
+    # Another account from those addresses is not affected.
+    UserFactory(username="sol")
+    response = client.post(
+        LOGIN_URL, {"username": "sol", "password": DEFAULT_PASSWORD}, REMOTE_ADDR="198.51.100.1"
+    )
     assert response.status_code == 302
 
 

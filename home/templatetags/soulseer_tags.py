@@ -2,6 +2,7 @@
 
 import json
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from urllib.parse import urlencode
 
 from django import template
 from django.db.models import Prefetch, prefetch_related_objects
@@ -79,6 +80,16 @@ def nav_current(context, prefix):
     path = request.path
     current = path == prefix if prefix == "/" else path.startswith(prefix)
     return mark_safe(' aria-current="page"') if current else ""  # noqa: S308 - constant string
+
+
+@register.simple_tag(takes_context=True)
+def return_here(context):
+    """``?next=<this page>`` for the header's Log in and Sign up links, so logging in brings a
+    visitor back to the page they were on (not for the home page or the account pages)."""
+    request = context.get("request")
+    if request is None or request.path == "/" or request.path.startswith("/accounts/"):
+        return ""
+    return "?" + urlencode({"next": request.get_full_path()})
 
 
 def _absolute(context, url):

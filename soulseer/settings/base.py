@@ -275,7 +275,7 @@ PAGE_CACHE_BROWSER_SECONDS = int(env("PAGE_CACHE_BROWSER_SECONDS", "0"))
 
 # Authentication: local username/password always; Auth0 when AUTH0_* is configured.
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "accounts:profile"
+LOGIN_REDIRECT_URL = "accounts:after_login"
 LOGOUT_REDIRECT_URL = "/"
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
 SOCIAL_AUTH_AUTH0_DOMAIN = env("AUTH0_DOMAIN")
@@ -287,7 +287,7 @@ AUTH0_ENABLED = bool(
 if AUTH0_ENABLED:
     AUTHENTICATION_BACKENDS.insert(0, "social_core.backends.auth0.Auth0OAuth2")
 SOCIAL_AUTH_USER_MODEL = AUTH_USER_MODEL
-SOCIAL_AUTH_LOGIN_REDIRECT_URL = "/accounts/profile/"
+SOCIAL_AUTH_LOGIN_REDIRECT_URL = "/accounts/start/"
 SOCIAL_AUTH_LOGIN_ERROR_URL = "/accounts/login/"
 SOCIAL_AUTH_JSONFIELD_ENABLED = True
 SOCIAL_AUTH_FORCE_EMAIL_LOWERCASE = True
