@@ -61,8 +61,10 @@ def reset_rate_limit(key):
 
 
 def client_ip(request):
-    """The client's address. Behind N trusted proxies (``RATELIMIT_TRUSTED_PROXY_COUNT``) it is
-    the Nth address from the right of X-Forwarded-For; the left part is client-controlled."""
+    """The client's address: REMOTE_ADDR, which the production server (site/gunicorn.conf.py)
+    has already resolved from the X-Forwarded-For hops of trusted proxies. Behind N proxies of a
+    server that does not (``RATELIMIT_TRUSTED_PROXY_COUNT``), the Nth address from the right of
+    X-Forwarded-For; the left part is client-controlled."""
     proxies = getattr(settings, "RATELIMIT_TRUSTED_PROXY_COUNT", 0)
     if proxies:
         forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
