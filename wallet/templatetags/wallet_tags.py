@@ -8,11 +8,17 @@ register = template.Library()
 
 
 @register.inclusion_tag("components/wallet_chip.html", takes_context=True)
-def wallet_chip(context, variant="desktop"):
+def wallet_chip(context, variant="desktop", oob=False):
     """Only for signed-in users; the summary is memoised on the request, so the desktop and mobile
-    chips (and the wallet page itself) share one query."""
+    chips (and the wallet page itself) share one query. ``oob``: rendered into an HTMX fragment
+    whose change moved money, it replaces the header's chip of the same variant."""
     request = context.get("request")
     user = getattr(request, "user", None) or context.get("user")
     if user is None or not user.is_authenticated:
         return {"show": False}
-    return {"show": True, "summary": wallet_summary(user, request), "variant": variant}
+    return {
+        "show": True,
+        "summary": wallet_summary(user, request),
+        "variant": variant,
+        "oob": oob,
+    }

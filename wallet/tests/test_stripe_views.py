@@ -1,6 +1,7 @@
 """Top-up, card and auto-reload pages: bad input, IDOR, rate limits, Stripe being unreachable."""
 
 import json
+import re
 
 import pytest
 from django.urls import reverse
@@ -9,6 +10,7 @@ from accounts.ratelimit import reset_rate_limit
 from accounts.tests.factories import UserFactory
 from wallet.models import TopUp
 from wallet.tests.conftest import NOWHERE, wait_until
+from wallet.tests.factories import fund_wallet
 from wallet.tests.stripe_helpers import confirm_setup_intent_like_stripe_js, save_card
 
 
@@ -114,6 +116,26 @@ def test_the_status_panel_polls_until_the_top_up_is_final(client, client_user):
     assert "Confirming your payment" in polling.content.decode()
     assert "hx-trigger" not in final.content.decode()
     assert "Your card was declined." in final.content.decode()
+
+
+def test_the_panel_that_reports_a_credited_top_up_also_updates_the_header_chips(
+    client, client_user
+):
+    top_up = TopUp.objects.create(
+        user=client_user, amount=2500, status=TopUp.Status.SUCCEEDED, payment_intent_id="pi_x"
+    )
+    fund_wallet(client_user, 2500)
+    client.force_login(client_user)
+    url = reverse("wallet:topup_status", args=[top_up.public_id])
+
+    panel = client.get(url, headers={"HX-Request": "true"}).content.decode()
+    page = client.get(url).content.decode()
+
+    for variant in ("desktop", "mobile"):
+        chip = re.search(rf'<a id="wallet-chip-{variant}" hx-swap-oob="true"[^>]*>', panel)
+        assert chip and "Wallet: $25.00 available" in chip.group(0), panel
+    # The full page's own header is already current: nothing out of band there.
+    assert "hx-swap-oob" not in page
 
 
 # With localstripe ------------------------------------------------------------------------------

@@ -38,6 +38,9 @@ def test_save_a_card_top_up_25_dollars_and_see_the_balance(browser_page, local_s
     status = page.get_by_test_id("topup-status")
     expect(status).to_contain_text("$25.00 added to your wallet", timeout=20_000)
     expect(page.get_by_test_id("new-balance")).to_have_text("$25.00")
+    # The header's chips, drawn before the money arrived, say the same.
+    expect(page.locator("#wallet-chip-desktop")).to_contain_text("$25.00")
+    expect(page.locator("#wallet-chip-mobile")).to_contain_text("$25.00")
     assert services.wallet_of(user).balance == 2500
 
     # One click with the saved card.
@@ -49,6 +52,7 @@ def test_save_a_card_top_up_25_dollars_and_see_the_balance(browser_page, local_s
         "$10.00 added to your wallet", timeout=20_000
     )
     expect(page.get_by_test_id("new-balance")).to_have_text("$35.00")
+    expect(page.locator("#wallet-chip-desktop")).to_contain_text("$35.00")
     assert TopUp.objects.filter(user=user, status=TopUp.Status.SUCCEEDED).count() == 2
 
 
