@@ -231,12 +231,10 @@ def _terms_before_booking(page, client, starts_at, length, channel, price):
         state=State.ACCEPTED,
     )
     now_terms = bookings.cancellation_terms(draft, at=timezone.now())
-    free_until = now_terms["free_until"]
-    late = bookings.cancellation_terms(draft, at=max(free_until, timezone.now()) + timedelta(0, 1))
     return {
         "free_now": now_terms["free"],
-        "free_until": free_until,
-        "late_charge_cents": late["charge_cents"],
+        "free_until": now_terms["free_until"],
+        "late_charge_cents": now_terms["late_charge_cents"],
         "free_hours": settings.BOOKING_FREE_CANCEL_HOURS,
         "late_percent": settings.BOOKING_LATE_CANCEL_PERCENT,
     }

@@ -453,17 +453,24 @@ def decline(booking, reader, reason=""):
 
 def cancellation_terms(booking, at=None):
     """What the *client* would pay to cancel now (or at ``at``): ``{"free": bool,
-    "charge_cents": int, "refund_cents": int, "free_until": datetime}``. Free while the reader
-    has not accepted or until ``BOOKING_FREE_CANCEL_HOURS`` before the start."""
+    "charge_cents": int, "refund_cents": int, "free_until": datetime, "free_once_accepted":
+    bool, "late_charge_cents": int}``. Free while the reader has not accepted or until
+    ``BOOKING_FREE_CANCEL_HOURS`` before the start; ``free_once_accepted`` says whether the
+    second still holds at ``at`` (a pending booking less than that far away is free only until
+    the reader accepts), and ``late_charge_cents`` is what a late cancellation costs."""
     at = at or timezone.now()
     free_until = booking.starts_at - free_cancel_window()
-    free = booking.state == State.PENDING or at < free_until
-    charge = 0 if free else booking.price_cents * late_cancel_percent() // 100
+    free_once_accepted = at < free_until
+    free = booking.state == State.PENDING or free_once_accepted
+    late_charge = booking.price_cents * late_cancel_percent() // 100
+    charge = 0 if free else late_charge
     return {
         "free": free,
         "charge_cents": charge,
         "refund_cents": booking.price_cents - charge,
         "free_until": free_until,
+        "free_once_accepted": free_once_accepted,
+        "late_charge_cents": late_charge,
     }
 
 

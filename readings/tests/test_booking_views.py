@@ -1,5 +1,6 @@
 """Booking pages: calendar, confirm, booking detail, My bookings (readings.booking_views)."""
 
+import re
 import uuid
 import zoneinfo
 from datetime import UTC, date, datetime, time, timedelta
@@ -355,6 +356,41 @@ def test_late_cancellation_shows_the_exact_fee(reader_page, client_user):
     )
     assert "cancelling now costs <strong>$45.00</strong>" in html
     assert "Cancel and pay $45.00" in html
+
+
+def test_a_pending_booking_less_than_a_day_away_says_confirming_ends_free_cancellation(
+    reader_page, client_user
+):
+    booking = make_booking(client_user, reader_page, days=3)
+    Booking.objects.filter(pk=booking.pk).update(
+        starts_at=timezone.now() + timedelta(hours=5),
+        ends_at=timezone.now() + timedelta(hours=5, minutes=30),
+    )
+    html = (
+        logged_in(client_user)
+        .get(reverse("readings:booking", args=[booking.public_id]))
+        .content.decode()
+    )
+    terms = re.search(r'data-testid="cancel-terms">(.*?)</p>', html, re.S).group(1)
+
+    assert "stays free until" not in terms
+    assert "Cancelling now is <strong>free</strong>" in terms
+    assert "Once" in terms and "confirms, cancelling costs <strong>$45.00</strong>" in terms
+    assert "less than 24 hours to the start" in terms
+
+
+def test_a_pending_booking_more_than_a_day_away_says_until_when_it_stays_free(
+    reader_page, client_user
+):
+    booking = make_booking(client_user, reader_page, days=5)
+    html = (
+        logged_in(client_user)
+        .get(reverse("readings:booking", args=[booking.public_id]))
+        .content.decode()
+    )
+    terms = re.search(r'data-testid="cancel-terms">(.*?)</p>', html, re.S).group(1)
+
+    assert "confirms, it stays free until" in terms
 
 
 def test_join_button_appears_when_the_booking_opens_and_leads_to_the_room(reader_page, client_user):
