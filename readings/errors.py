@@ -5,6 +5,8 @@ class ReadingError(Exception):
     """Base class: the request was refused and nothing changed."""
 
     default_message = "That is not possible right now."
+    # True when topping up the wallet is what would make it possible (the page offers the link).
+    needs_top_up = False
 
     def __init__(self, message=None):
         super().__init__(message or self.default_message)
@@ -33,6 +35,7 @@ class AlreadyInReading(ReadingError):
 
 class InsufficientBalance(ReadingError):
     default_message = "Your wallet balance is too low to start this reading. Please top up."
+    needs_top_up = True
 
 
 class SpendingLimitWouldBlock(ReadingError):
@@ -49,6 +52,11 @@ class InvalidChannel(ReadingError):
 
 class QueueError(ReadingError):
     default_message = "You cannot join this reader's queue right now."
+
+
+class QueueNeedsTopUp(QueueError):
+    default_message = "Top up your wallet first, then join the line."
+    needs_top_up = True
 
 
 # Bookings (readings.bookings, readers.availability) ----------------------------------------------

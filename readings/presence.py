@@ -29,7 +29,7 @@ from django.utils import timezone
 from home.audit import record_event
 
 from . import events
-from .errors import CannotReadYourself, QueueError
+from .errors import CannotReadYourself, QueueError, QueueNeedsTopUp
 from .models import LIVE_STATES, QueueEntry, ReadingSession
 
 
@@ -229,6 +229,7 @@ def _check_can_pay_to_start(client, reader_page):
     wallet must cover the reader's cheapest channel for ``MIN_START_MINUTES`` (the same rule
     ``request_reading`` applies; a top-up while waiting is fine, it is checked again then)."""
     from wallet import services as wallet
+    from wallet.payments import format_cents
 
     from .services import min_start_minutes
 
@@ -241,9 +242,9 @@ def _check_can_pay_to_start(client, reader_page):
         raise QueueError("This reader takes no live readings.")
     needed = min(rates) * min_start_minutes()
     if wallet.wallet_of(client).balance < needed:
-        raise QueueError(
-            f"You need at least ${needed / 100:.2f} in your wallet to start a reading with this "
-            "reader. Top up first, then join the line."
+        raise QueueNeedsTopUp(
+            f"You need at least {format_cents(needed)} in your wallet to start a reading with "
+            "this reader. Top up first, then join the line."
         )
 
 

@@ -82,7 +82,7 @@ def start(request):
         session = services.request_reading(request.user, page, channel)
     except ReadingError as error:
         context["error"] = str(error)
-        context["needs_topup"] = error.__class__.__name__ == "InsufficientBalance"
+        context["needs_topup"] = error.needs_top_up
         return render(request, "readings/start.html", context, status=409)
     return redirect("readings:session", public_id=session.public_id)
 
@@ -381,9 +381,10 @@ def _queue_page(page_id):
     return get_object_or_404(ReaderPage.objects.live().only(*QUEUE_PAGE_FIELDS), pk=page_id)
 
 
-def _queue_panel(request, page, error=""):
+def _queue_panel(request, page, error=None):
     context = queue_panel_context(request, page)
-    context["queue_error"] = error
+    context["queue_error"] = str(error) if error else ""
+    context["queue_needs_top_up"] = bool(error and error.needs_top_up)
     response = render(request, "readings/queue/_panel.html", context)
     # Per user and changing every few seconds: never cached anywhere.
     response["Cache-Control"] = "private, no-store"
@@ -393,15 +394,15 @@ def _queue_panel(request, page, error=""):
 def _queue_answer(request, page, action, success):
     """Run a queue action; HTMX gets the fresh panel (errors shown in it, status 200 so HTMX
     swaps it), a plain form post is redirected back to the reader's page."""
-    error = ""
+    error = None
     try:
         action()
     except ReadingError as exc:
-        error = str(exc)
+        error = exc
     if request.htmx:
         return _queue_panel(request, page, error)
     if error:
-        messages.error(request, error)
+        messages.error(request, str(error))
     elif success:
         messages.success(request, success)
     return redirect(page.url or "/readers/")

@@ -117,6 +117,23 @@ def test_nobody_queues_for_a_free_or_an_offline_reader():
     assert not QueueEntry.objects.exists()
 
 
+def test_a_client_short_of_the_first_minutes_is_offered_a_top_up_link(busy_reader):
+    reader, _ = busy_reader
+    browser = logged_in(make_client(balance=100))
+
+    html = post(browser, "queue_join", reader).content.decode()
+
+    needed = reader.chat_rate_cents * services.min_start_minutes()
+    assert f"You need at least ${needed // 100}.{needed % 100:02d} in your wallet" in html
+    assert f'href="{reverse("wallet:topup")}" data-testid="queue-topup-link"' in html
+    assert not QueueEntry.objects.exists()
+    # Other refusals offer no top-up.
+    assert (
+        "queue-topup-link"
+        not in post(logged_in(reader.user), "queue_join", reader).content.decode()
+    )
+
+
 def test_a_plain_form_post_redirects_back_with_a_message(busy_reader):
     reader, _ = busy_reader
     browser = logged_in(make_client(balance=QUEUE_BALANCE))
