@@ -16,6 +16,15 @@ from wagtail.snippets.models import register_snippet
 from home.blocks import BodyStreamBlock
 from readers.admin_forms import ReaderPageForm
 
+CHANNEL_KEYS = ("chat", "voice", "video")
+
+
+def startable_channels():
+    """The reading channels this site can start: chat always, voice and video only with Agora
+    configured (``AGORA_APP_ID``), since their media goes through it. Every page that shows a
+    price or a button for a channel asks this, so nothing offers what cannot start."""
+    return CHANNEL_KEYS if settings.AGORA_APP_ID else ("chat",)
+
 
 @register_snippet
 class Specialty(models.Model):
@@ -244,13 +253,23 @@ class ReaderPage(Page):
 
     @property
     def rates(self):
-        """(channel, label, cents) for the channels this reader offers."""
+        """(channel, label, cents) for the channels this reader offers that can start here."""
+        startable = startable_channels()
         rates = [
             ("chat", "Chat", self.chat_rate_cents, self.offers_chat),
             ("voice", "Voice", self.voice_rate_cents, self.offers_voice),
             ("video", "Video", self.video_rate_cents, self.offers_video),
         ]
-        return [(key, label, cents) for key, label, cents, offered in rates if offered]
+        return [
+            (key, label, cents)
+            for key, label, cents, offered in rates
+            if offered and key in startable
+        ]
+
+    @property
+    def takes_calls(self):
+        """Whether a voice or video reading can start with this reader (the "Call" button)."""
+        return any(key in ("voice", "video") for key, _label, _cents in self.rates)
 
     @property
     def lowest_rate_cents(self):

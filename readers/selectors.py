@@ -8,7 +8,7 @@ from django.db.models.functions import Least
 from django.http import QueryDict
 from wagtail.images import get_image_model
 
-from readers.models import Favorite, ReaderPage, Review, Specialty
+from readers.models import Favorite, ReaderPage, Review, Specialty, startable_channels
 
 PAGE_SIZE = 12
 CARD_RENDITION = "fill-400x400"
@@ -44,7 +44,9 @@ def parse_filters(params):
     """Validated filters from the query string; unknown or malformed values are dropped."""
     filters = {
         "specialty": params.get("specialty", "").strip()[:60],
-        "channel": params.get("channel", "") if params.get("channel") in CHANNELS else "",
+        "channel": params.get("channel", "")
+        if params.get("channel") in startable_channels()
+        else "",
         "min_price": params.get("min_price", "").strip()[:8],
         "max_price": params.get("max_price", "").strip()[:8],
         "rating": params.get("rating", "") if params.get("rating") in MIN_RATINGS else "",
@@ -68,7 +70,8 @@ def filtered_readers(index, filters):
         readers = readers.filter(**{f"offers_{channel}": True})
         price = F(f"{channel}_rate_cents")
     else:
-        price = Least("chat_rate_cents", "voice_rate_cents", "video_rate_cents")
+        startable = [f"{key}_rate_cents" for key in startable_channels()]
+        price = Least(*startable) if len(startable) > 1 else F(startable[0])
     readers = readers.annotate(price_cents=price)
     if filters["specialty"]:
         readers = readers.filter(specialties__slug=filters["specialty"])
@@ -139,7 +142,9 @@ def directory_context(index, params):
         "filters_active": active,
         "specialty_options": Specialty.objects.all(),
         "language_options": language_options(index),
-        "channel_options": CHANNELS,
+        "channel_options": {
+            key: label for key, label in CHANNELS.items() if key in startable_channels()
+        },
         "sort_options": SORTS,
         "rating_options": MIN_RATINGS,
     }

@@ -233,11 +233,7 @@ def _check_can_pay_to_start(client, reader_page):
 
     from .services import min_start_minutes
 
-    rates = [
-        getattr(reader_page, f"{channel}_rate_cents")
-        for channel in ("chat", "voice", "video")
-        if getattr(reader_page, f"offers_{channel}", False)
-    ]
+    rates = [cents for _channel, _label, cents in reader_page.rates]
     if not rates:
         raise QueueError("This reader takes no live readings.")
     needed = min(rates) * min_start_minutes()

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.decorators import role_required
 from accounts.ratelimit import rate_limit
 from home.http import redirect_for
+from readers.models import startable_channels
 from wallet.selectors import wallet_summary
 
 from . import agora, chat, services
@@ -47,10 +48,7 @@ def _start_key(request):
 
 
 def _channels_offered():
-    """Chat always; voice and video only when Agora is configured."""
-    if agora.is_configured():
-        return ReadingSession.Channel.values
-    return [ReadingSession.Channel.CHAT]
+    return startable_channels()
 
 
 # Starting a reading -----------------------------------------------------------------------------

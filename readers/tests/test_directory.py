@@ -1,5 +1,7 @@
 """The directory: filters, sorts, HTMX partial, pagination, bounded queries; cacheable pages."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -66,12 +68,37 @@ def names(response):
         ("?max_price=abc&rating=bogus", ["Luna Vale", "Orion Hart", "Sage Moon"]),
     ],
 )
-def test_filters_return_exactly_the_matching_readers(client, directory, query, expected):
+def test_filters_return_exactly_the_matching_readers(client, directory, query, expected, settings):
+    settings.AGORA_APP_ID = "0123456789abcdef0123456789abcdef"  # voice and video can start
     response = client.get(
         f"{directory.url}{query}&sort=rating" if query else directory.url + "?sort=rating"
     )
     assert response.status_code == 200
     assert sorted(names(response)) == sorted(expected)
+
+
+def test_without_voice_and_video_the_directory_filters_and_prices_by_chat_only(
+    client, directory, settings
+):
+    settings.AGORA_APP_ID = ""
+
+    response = client.get(directory.url + "?channel=video&sort=rating")
+    html = response.content.decode()
+
+    # The video filter is not offered and a crafted one is ignored.
+    assert sorted(names(response)) == ["Luna Vale", "Orion Hart", "Sage Moon"]
+    assert 'value="video"' not in html and 'value="voice"' not in html
+    assert "Call</a>" not in html
+    assert "Voice" not in html and "Video" not in html
+    reader_html = client.get(directory.get_children().live().first().url).content.decode()
+    prices = re.search(r'id="reader-prices">(.*?)</ul>', reader_html, re.S).group(1)
+    assert "Chat" in prices and "Voice" not in prices and "Video" not in prices
+    assert (
+        "voice"
+        not in re.search(r'<meta name="description" content="([^"]*)"', reader_html)
+        .group(1)
+        .lower()
+    )
 
 
 @pytest.mark.parametrize(

@@ -28,9 +28,5 @@ def seconds_until(moment):
 
 @register.simple_tag
 def reading_channels(page):
-    """The ``(channel, label, rate_cents)`` a reader page offers: chat always, voice and video
-    only when Agora is configured."""
-    from readings import agora
-
-    offered = {"chat"} | ({"voice", "video"} if agora.is_configured() else set())
-    return [rate for rate in page.rates if rate[0] in offered]
+    """The ``(channel, label, rate_cents)`` a reader page offers and this site can start."""
+    return page.rates

@@ -121,6 +121,26 @@ def test_voice_and_video_are_refused_without_agora(client, client_user, reader_p
     assert not ReadingSession.objects.exists()
 
 
+@pytest.mark.parametrize("agora", [False, True])
+def test_the_reader_page_shows_only_the_channels_that_can_start(
+    client, client_user, reader_page, settings, agora
+):
+    settings.AGORA_APP_ID = "0123456789abcdef0123456789abcdef" if agora else ""
+    type(reader_page).objects.filter(pk=reader_page.pk).update(
+        offers_voice=True, offers_video=True, presence="online"
+    )
+    reader_page.refresh_from_db()
+    client.force_login(client_user)
+
+    status = client.get(reverse("readers:status", args=[reader_page.pk])).content.decode()
+
+    # The reader page's actions come in with its status fragment (the directory and the page's
+    # price list: readers/tests/test_directory.py).
+    assert ('data-testid="start-voice"' in status) is agora
+    assert ('data-testid="start-video"' in status) is agora
+    assert 'data-testid="start-chat"' in status
+
+
 def test_bad_start_input_is_a_clear_400(client, client_user):
     client.force_login(client_user)
     response = client.post(reverse("readings:start"), {"reader": "999999", "channel": "tarot"})
