@@ -91,8 +91,9 @@ def add_reader(index, name, presence="online", specialties=("Tarot",), rating="4
 
 
 def test_reader_directory_shows_cards_with_prices_presence_labels_and_alt_text(
-    client, reader_index
+    client, reader_index, settings
 ):
+    settings.AGORA_APP_ID = "0123456789abcdef0123456789abcdef"  # voice and video can start
     add_reader(reader_index, "Luna Vale", presence="online", specialties=("Tarot", "Love"))
     add_reader(reader_index, "Orion Reed", presence="busy", rating="0", count=0)
 

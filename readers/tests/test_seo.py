@@ -37,7 +37,8 @@ def test_reader_page_has_title_description_canonical_and_social_tags(client, lun
     assert '<meta property="og:type" content="profile">' in html
 
 
-def test_json_ld_person_offers_services_and_rating_only_with_reviews(client, luna):
+def test_json_ld_person_offers_services_and_rating_only_with_reviews(client, luna, settings):
+    settings.AGORA_APP_ID = "0123456789abcdef0123456789abcdef"  # voice and video can start
     data = json_ld(client.get(luna.url).content.decode())
     person = data["Person"]
     assert person["name"] == "Luna Vale"
