@@ -83,6 +83,26 @@ def nav_current(context, prefix):
 
 
 @register.simple_tag(takes_context=True)
+def editor_userbar(context):
+    """Wagtail's userbar (edit link, accessibility checker) on CMS pages, for the people who edit
+    them: staff on any page, a reader on their own profile page. App pages (desk, reading room,
+    wallet) and clients never get it. Clients are ruled out before Wagtail's own permission
+    queries run."""
+    request = context.get("request")
+    page = getattr(request, "cms_page", None)
+    user = getattr(request, "user", None)
+    if page is None or user is None or not user.is_authenticated:
+        return ""
+    staff = user.is_staff or user.is_superuser or user.is_staff_role
+    own_profile = user.is_reader and getattr(page, "user_id", None) == user.pk
+    if not (staff or own_profile):
+        return ""
+    from wagtail.admin.templatetags.wagtailuserbar import wagtailuserbar
+
+    return wagtailuserbar(context)
+
+
+@register.simple_tag(takes_context=True)
 def return_here(context):
     """``?next=<this page>`` for the header's Log in and Sign up links, so logging in brings a
     visitor back to the page they were on (not for the home page or the account pages)."""

@@ -122,3 +122,26 @@ def test_a_client_page_view_skips_the_admin_userbar_permission_check(
     assert not any("auth_permission" in query["sql"] for query in queries.captured_queries)
     client.force_login(UserFactory(is_staff=True, is_superuser=True))
     assert "userbar" in client.get(reader.url).content.decode()
+
+
+def test_the_userbar_shows_on_cms_pages_to_their_editors_only(demo_site, client):
+    from accounts.tests.factories import UserFactory
+
+    readers = list(ReaderPage.objects.live().order_by("path")[:2])
+    own, other = readers
+    app_pages = ["/readings/desk/", "/wallet/", "/readings/bookings/", "/accounts/profile/"]
+
+    client.force_login(own.user)
+    assert "wagtail-userbar" in client.get(own.url).content.decode()
+    assert "wagtail-userbar" not in client.get(other.url).content.decode()
+    assert "wagtail-userbar" not in client.get("/").content.decode()
+    for url in app_pages:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "wagtail-userbar" not in response.content.decode(), url
+
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    assert "wagtail-userbar" in client.get("/").content.decode()
+    assert "wagtail-userbar" in client.get(other.url).content.decode()
+    for url in ["/wallet/", "/readings/bookings/", "/accounts/profile/"]:
+        assert "wagtail-userbar" not in client.get(url).content.decode(), url
