@@ -115,6 +115,7 @@ def _room_context(request, session, role):
         "minutes_left": balance // session.rate_cents,
         "media": session.channel != ReadingSession.Channel.CHAT and agora.is_configured(),
         "ws_path": f"/ws/readings/{session.public_id}/",
+        "max_message_length": chat.MAX_MESSAGE_LENGTH,
     }
     if role == "reader":
         note = chat.reader_note_for(request.user, session.client)

@@ -96,7 +96,20 @@ def test_a_chat_reading_between_two_browsers_ends_with_a_transcript_and_a_debit(
         client_tab.get_by_test_id("chat-input").wait_for()
         client_tab.get_by_test_id("room-state").filter(has_text="In session").wait_for()
 
+        # A paste longer than the limit is counted and refused before sending, never cut short.
+        client_tab.get_by_test_id("chat-input").fill("x" * 2001)
+        assert client_tab.get_by_test_id("chat-count").inner_text() == "2,001 / 2,000"
+        assert client_tab.locator("#chat-error").inner_text() == (
+            "This message is 1 character too long. Messages can be at most 2,000 characters."
+        )
+        assert client_tab.get_by_test_id("chat-send").is_disabled()
+        client_tab.get_by_test_id("chat-input").press("Enter")
+        assert client_tab.get_by_test_id("chat-input").input_value() == "x" * 2001
+
         client_tab.get_by_test_id("chat-input").fill("Will my new venture succeed?")
+        assert client_tab.get_by_test_id("chat-count").inner_text() == "28 / 2,000"
+        assert not client_tab.get_by_test_id("chat-send").is_disabled()
+        assert client_tab.locator("#chat-error").is_hidden()
         client_tab.get_by_test_id("chat-send").click()
         reader_tab.get_by_test_id("chat-log").get_by_text("Will my new venture succeed?").wait_for()
         reader_tab.get_by_test_id("chat-input").fill("I see steady growth by autumn.")

@@ -145,10 +145,42 @@
     return false;
   }
 
+  // Characters as the server counts them (code points of the trimmed text), so an emoji counts
+  // once here as it does there.
+  var maxLength = parseInt(input.dataset.maxLength, 10) || 2000;
+  var countEl = $("chat-count");
+  var sendButton = form.querySelector("button[type=submit]");
+  function messageLength() {
+    return Array.from(input.value.trim()).length;
+  }
+  function updateCount() {
+    var length = messageLength();
+    var over = length - maxLength;
+    countEl.textContent = length.toLocaleString("en-US") + " / " + maxLength.toLocaleString("en-US");
+    countEl.classList.toggle("text-rose-700", over > 0);
+    countEl.classList.toggle("font-medium", over > 0);
+    countEl.classList.toggle("text-slate-600", over <= 0);
+    sendButton.disabled = over > 0;
+    if (over > 0) {
+      showError(
+        "This message is " + over.toLocaleString("en-US") + (over === 1 ? " character" : " characters") +
+        " too long. Messages can be at most " + maxLength.toLocaleString("en-US") + " characters."
+      );
+    } else if (errorEl.dataset.kind === "length") {
+      showError("");
+    }
+    errorEl.dataset.kind = over > 0 ? "length" : "";
+  }
+  updateCount();
+
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     var text = input.value.trim();
     if (!text) return;
+    if (messageLength() > maxLength) {
+      updateCount();
+      return;
+    }
     if (ended) {
       showError("This reading has ended; messages can no longer be sent.");
       return;
@@ -157,6 +189,7 @@
       input.value = "";
       input.style.height = "";
       showError("");
+      updateCount();
     } else {
       showError("Not connected. Reconnecting…");
     }
@@ -169,6 +202,7 @@
   });
   var lastTypingSent = 0;
   input.addEventListener("input", function () {
+    updateCount();
     input.style.height = "";
     input.style.height = Math.min(input.scrollHeight, 160) + "px";
     if (Date.now() - lastTypingSent > 2500) {
