@@ -23,6 +23,7 @@ import argparse
 import contextlib
 import ctypes
 import hashlib
+import json
 import os
 import secrets
 import shutil
@@ -44,6 +45,7 @@ PG_OWNER_FILE = DEVSTACK / "pg.owner"
 REDIS_DIR = DEVSTACK / "redis"
 ENV_FILE = DEVSTACK / "env"
 ADMIN_PASSWORD_FILE = DEVSTACK / "admin-password"
+LOGINS_FILE = DEVSTACK / "dev-logins.json"
 LOCALSTRIPE_STATE = DEVSTACK / "localstripe.pickle"
 BEAT_SCHEDULE = DEVSTACK / "celerybeat-schedule"
 
@@ -630,7 +632,8 @@ def run(port):
         url = f"http://{HOST}:{port}/"
         wait_for(lambda: http_ok(url), 120, "the web server", apps[0].proc)
         log(f"Ready in {time.monotonic() - t0:.1f} s: {url}")
-        log(f"Admin login: {url}admin/  user: admin  password: {dev_admin_password()}")
+        for line in ready_logins(url, dev_admin_password()):
+            log(line)
         log("Press Ctrl-C to stop everything.")
 
         while True:
@@ -659,6 +662,19 @@ def run(port):
     return exit_code
 
 
+def ready_logins(url, password):
+    """The Ready banner's login lines: the admin, the demo reader and the demo client, each with
+    the real dev password (``ensure_dev_admin`` wrote who they are to ``LOGINS_FILE``)."""
+    try:
+        logins = json.loads(LOGINS_FILE.read_text())
+    except (FileNotFoundError, ValueError):
+        logins = [{"label": "Admin", "url": f"{url}admin/", "username": "admin"}]
+    return [
+        f"{row['label']} login: {row['url']}  user: {row['username']}  password: {password}"
+        for row in logins
+    ]
+
+
 def prepare(local_stripe):
     """One Django process for every setup step (each ``manage.py`` start costs seconds)."""
     import django
@@ -673,7 +689,7 @@ def prepare(local_stripe):
         steps.append(("load_demo_content", {}))
     else:
         log("load_demo_content is not there yet; skipping demo content")
-    steps.append(("ensure_dev_admin", {}))
+    steps.append(("ensure_dev_admin", {"logins_file": str(LOGINS_FILE)}))
     for name, options in steps:
         started = time.monotonic()
         call_command(name, **options)

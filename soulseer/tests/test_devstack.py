@@ -148,3 +148,29 @@ def test_ensure_dev_admin_gives_a_demo_reader_and_client_the_dev_password(
     assert client.role == User.Role.CLIENT
     assert client.check_password("correct horse battery")
     assert "Demo client login:" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_the_ready_banner_prints_the_admin_demo_reader_and_demo_client_logins_with_the_password(
+    monkeypatch, settings, tmp_path, capsys
+):
+    from readings.tests.factories import make_reader
+
+    settings.DEBUG = True
+    settings.SITE_URL = "http://127.0.0.1:8000"
+    monkeypatch.setenv("DEV_ADMIN_PASSWORD", "correct horse battery")
+    monkeypatch.setattr(devstack, "LOGINS_FILE", tmp_path / "dev-logins.json")
+    reader = make_reader(presence="offline").user
+
+    call_command("ensure_dev_admin", logins_file=str(devstack.LOGINS_FILE))
+    banner = devstack.ready_logins("http://127.0.0.1:8000/", "correct horse battery")
+
+    login = "http://127.0.0.1:8000/accounts/login/"
+    assert banner == [
+        "Admin login: http://127.0.0.1:8000/admin/  user: admin  password: correct horse battery",
+        f"Demo reader login: {login}  user: {reader.username}  password: correct horse battery",
+        f"Demo client login: {login}  user: demo-client  password: correct horse battery",
+    ]
+    assert reader.__class__.objects.get(pk=reader.pk).check_password("correct horse battery")
+    printed = capsys.readouterr().out
+    assert all(line in printed for line in banner)

@@ -1,4 +1,8 @@
-"""Create or update the development superuser that `make run` prints a login line for."""
+"""Create or update the development superuser and the demo reader and client logins that
+`make run` prints in its Ready banner."""
+
+import json
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -18,12 +22,16 @@ class Command(BaseCommand):
         parser.add_argument("--username", default="admin")
         parser.add_argument("--email", default="admin@soulseer.local")
         parser.add_argument(
+            "--logins-file",
+            help="Also write the logins (without the password) to this JSON file, for the banner.",
+        )
+        parser.add_argument(
             "--force",
             action="store_true",
             help="Run even when DEBUG is off (never do this on a public deployment).",
         )
 
-    def handle(self, *args, username, email, force, **options):
+    def handle(self, *args, username, email, force, logins_file=None, **options):
         if not settings.DEBUG and not force:
             raise CommandError("ensure_dev_admin is for development only (DEBUG is off).")
         password = dev_admin_password()
@@ -42,12 +50,17 @@ class Command(BaseCommand):
         base = settings.SITE_URL.rstrip("/")
         state = "created" if created else "ready"
         self.stdout.write(f"Dev admin {state}.")
-        self.stdout.write(f"Admin login: {base}/admin/  user: {username}  password: {password}")
-        self.demo_logins(base, password)
+        logins = [("Admin", f"{base}/admin/", username), *self.demo_logins(base, password)]
+        for label, url, login in logins:
+            self.stdout.write(f"{label} login: {url}  user: {login}  password: {password}")
+        if logins_file:
+            rows = [{"label": label, "url": url, "username": login} for label, url, login in logins]
+            Path(logins_file).write_text(json.dumps(rows, indent=2) + "\n")
 
     def demo_logins(self, base, password):
         """Give the first demo reader and a demo client the same dev password, so both sides of a
-        reading can be tried locally (demo readers otherwise have no usable password)."""
+        reading can be tried locally (demo readers otherwise have no usable password). Returns
+        their (label, login URL, username) rows."""
         with transaction.atomic():
             reader = (
                 User.objects.select_for_update()
@@ -63,12 +76,8 @@ class Command(BaseCommand):
                 if not user.check_password(password):
                     user.set_password(password)
                     user.save(update_fields=["password"])
+        logins = []
         if reader is not None:
-            self.stdout.write(
-                f"Demo reader login: {base}/accounts/login/  user: {reader.username}  "
-                "password: (same as admin)"
-            )
-        self.stdout.write(
-            f"Demo client login: {base}/accounts/login/  user: demo-client  "
-            "password: (same as admin)"
-        )
+            logins.append(("Demo reader", f"{base}/accounts/login/", reader.username))
+        logins.append(("Demo client", f"{base}/accounts/login/", client.username))
+        return logins
