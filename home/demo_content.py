@@ -66,8 +66,6 @@ READERS = [
         "languages": "English",
         "years_experience": 14,
         "rates": (399, 499, 599),
-        "presence": "online",
-        "rating": ("4.92", 1284),
         "hair": "long",
         "bio": bio(
             "I picked up my first Rider-Waite deck at sixteen and have read for strangers, friends "
@@ -91,8 +89,6 @@ READERS = [
         "languages": "English",
         "years_experience": 9,
         "rates": (299, 349, 449),
-        "presence": "online",
-        "rating": ("4.81", 612),
         "hair": "short",
         "bio": bio(
             "Before reading full time I spent eleven years in corporate finance, so I know what a "
@@ -114,8 +110,6 @@ READERS = [
         "languages": "English, Spanish",
         "years_experience": 21,
         "rates": (599, 649, 699),
-        "presence": "busy",
-        "rating": ("4.95", 2210),
         "hair": "curls",
         "bio": bio(
             "My grandmother in Oaxaca read coffee grounds for the whole street, and she was the "
@@ -137,8 +131,6 @@ READERS = [
         "languages": "English, Russian",
         "years_experience": 17,
         "rates": (349, 449, 549),
-        "presence": "offline",
-        "rating": ("4.88", 903),
         "hair": "bun",
         "bio": bio(
             "I trained in classical Western astrology in Saint Petersburg and later studied "
@@ -160,8 +152,6 @@ READERS = [
         "languages": "English, Japanese",
         "years_experience": 6,
         "rates": (199, 249, 299),
-        "presence": "online",
-        "rating": ("4.67", 148),
         "hair": "short",
         "bio": bio(
             "I am a Reiki master teacher and a former night-shift nurse, which is how I became "
@@ -183,8 +173,6 @@ READERS = [
         "languages": "English, Hindi, Tamil",
         "years_experience": 12,
         "rates": (449, 499, 599),
-        "presence": "online",
-        "rating": ("4.90", 1046),
         "hair": "long",
         "bio": bio(
             "I learned Jyotish from my father in Chennai and have practised it for twelve years, "
@@ -206,8 +194,6 @@ READERS = [
         "languages": "English",
         "years_experience": 19,
         "rates": (249, 299, 399),
-        "presence": "offline",
-        "rating": ("4.86", 531),
         "hair": "short",
         "bio": bio(
             "I grew up on a sheep farm in Yorkshire and have been talking to animals for as long "
@@ -229,8 +215,6 @@ READERS = [
         "languages": "English",
         "years_experience": 8,
         "rates": (249, 349, 449),
-        "presence": "busy",
-        "rating": ("4.72", 377),
         "hair": "short",
         "bio": bio(
             "I read tarot the way a good friend gives advice: warmly, quickly and without "
@@ -251,8 +235,6 @@ READERS = [
         "languages": "English, French",
         "years_experience": 11,
         "rates": (349, 399, 499),
-        "presence": "online",
-        "rating": ("4.84", 689),
         "hair": "wrap",
         "bio": bio(
             "Born in Dakar and raised in Lyon, I work with energy and memory: the places in your "
@@ -272,8 +254,6 @@ READERS = [
         "languages": "English",
         "years_experience": 4,
         "rates": (199, 249, 349),
-        "presence": "offline",
-        "rating": ("4.58", 92),
         "hair": "long",
         "bio": bio(
             "If you have never had a reading and feel a bit silly about it, start with me. I "
@@ -293,8 +273,6 @@ READERS = [
         "languages": "English, Portuguese",
         "years_experience": 25,
         "rates": (699, 749, 799),
-        "presence": "offline",
-        "rating": ("4.97", 3105),
         "hair": "short",
         "bio": bio(
             "I have worked as a medium since 2001, first in the spiritualist churches of São "
@@ -314,8 +292,6 @@ READERS = [
         "languages": "English, Arabic",
         "years_experience": 7,
         "rates": (299, 399, 499),
-        "presence": "online",
-        "rating": ("4.79", 264),
         "hair": "wrap",
         "bio": bio(
             "I read compatibility through numerology: your life path, your partner's, and the "
@@ -485,10 +461,9 @@ STANDARD_PAGES = [
             ),
             heading("How readers join"),
             paragraph(
-                "Fewer than one in five applicants becomes a SoulSeer reader. Each one passes an "
-                "identity check, two test readings with our team and a conversation about ethics: "
-                "no medical, legal or financial advice, no fear tactics, no curses to lift for a "
-                "fee. Readers who fall short of our standards are removed."
+                "Readers apply with a short application that our staff review before a profile "
+                "goes live. Every reader agrees to our standards: no medical, legal or financial "
+                "advice, no fear tactics, no curses to lift for a fee."
             ),
             heading("Who we are"),
             paragraph(

@@ -216,6 +216,9 @@ class ReaderPage(Page):
         "rating_count",
         "auto_accept_bookings",
     )
+    # A copy made in the admin starts as a new profile: offline and unrated (its reviews stay
+    # with the original), never with figures no review of its own supports.
+    exclude_fields_in_copy = list(LIVE_ONLY_FIELDS)
 
     def get_context(self, request, *args, **kwargs):
         from readers.selectors import visible_reviews

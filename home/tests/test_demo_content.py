@@ -1,4 +1,5 @@
 import io
+import re
 from datetime import time as clock
 from datetime import timedelta
 
@@ -109,10 +110,21 @@ def test_each_demo_reader_has_a_photo_and_a_reader_account(fast_images):
         assert reader.owner == reader.user
         assert reader.specialties.exists()
         assert len({reader.chat_rate_cents, reader.voice_rate_cents, reader.video_rate_cents}) == 3
-        assert 0 < reader.rating_average <= 5
-        assert reader.rating_count > 0
-    presences = set(readers.values_list("presence", flat=True))
-    assert presences == {"online", "busy", "offline"}
+        # No reviews behind them, so no rating: every demo reader is a "New reader", and
+        # offline until someone opens their desk.
+        assert (reader.rating_average, reader.rating_count) == (0, 0)
+        assert not reader.reviews.exists()
+        assert reader.presence == "offline"
+
+
+def test_demo_readers_show_as_new_readers_without_invented_ratings(client, fast_images):
+    load()
+
+    html = client.get("/readers/").content.decode()
+
+    assert html.count("New reader, no reviews yet") == 12
+    assert not re.search(r"\(\d[\d,]* reviews?\)", html)
+    assert not re.search(r"Online now(?! only)", html) and "Busy in a reading" not in html
 
 
 def test_every_demo_reader_has_weekly_hours_with_free_slots_in_their_own_zone(fast_images):

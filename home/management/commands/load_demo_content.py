@@ -303,7 +303,6 @@ class Command(BaseCommand):
                     description=name,
                 )
                 chat, voice, video = data["rates"]
-                rating_average, rating_count = data["rating"]
                 page = ReaderPage(
                     title=name,
                     slug=slug,
@@ -318,9 +317,9 @@ class Command(BaseCommand):
                     chat_rate_cents=chat,
                     voice_rate_cents=voice,
                     video_rate_cents=video,
-                    presence=data["presence"],
-                    rating_average=rating_average,
-                    rating_count=rating_count,
+                    # Offline and unrated: presence comes from an open desk, ratings from
+                    # real reviews; a demo reader shows "New reader" until reviewed.
+                    presence=ReaderPage.Presence.OFFLINE,
                     search_description=data["tagline"],
                 )
                 page.specialties.set([specialties[s] for s in data["specialties"]])
