@@ -1,6 +1,7 @@
 """Project-wide pytest configuration."""
 
 import pytest
+from django.db import connections
 
 
 def pytest_collection_modifyitems(config, items):
@@ -17,3 +18,25 @@ def pytest_collection_modifyitems(config, items):
     # Browser tests run last: Playwright's sync API leaves an event loop running that breaks the
     # async (Channels) tests collected after it (see shared notes on browser tests).
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Leave the test database as migrations made it. Each transactional test restores the
+    snapshot when it starts and truncates every table (content types too) when it ends, so after
+    the last one the database would stay empty: the next ``--reuse-db`` session would snapshot
+    that emptiness, and its page tests would find no Wagtail root, site or collection."""
+    yield
+    with django_db_blocker.unblock():
+        for connection in connections.all(initialized_only=True):
+            snapshot = getattr(connection, "_test_serialized_contents", None)
+            if snapshot and _truncated(connection):
+                connection.creation.deserialize_db_from_string(snapshot)
+
+
+def _truncated(connection):
+    # Migrations always leave content types behind; only a transactional test's flush removes
+    # them all.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT NOT EXISTS (SELECT 1 FROM django_content_type)")
+        return cursor.fetchone()[0]
