@@ -1,7 +1,7 @@
 """Content-Security-Policy: django-csp's middleware plus the sources only some pages need.
 
-The site-wide policy is ``CSP_DIRECTIVES`` in settings (strict: scripts from our origin or with
-the response's nonce). A template that loads a third party declares it with
+The site-wide policy is ``SECURITY_POLICY_DIRECTIVES`` in settings (strict: scripts from our
+origin or with the response's nonce). A template that loads a third party declares it with
 ``{% csp_allow "stripe_js" %}`` (soulseer_tags), and only that response's policy names the third
 party's origins, derived from the same settings the template uses (``STRIPE_JS_URL`` points at
 localstripe in development). Wagtail's admin gets what its own code needs (``ADMIN_SOURCES``).

@@ -364,10 +364,11 @@ EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 # switched off in base.html (site.css has the rules). Style *attributes* stay allowed
 # (style-src-attr): templates draw bars and stars with style="width: N%", Wagtail's admin and
 # Stripe/Agora set them too; an attribute cannot run script or load anything, unlike <style>.
-# CSP_REPORT_ONLY=1 sends the same policy as Content-Security-Policy-Report-Only: browsers report
-# violations (to CSP_REPORT_URI when set, and in the console) and block nothing.
-CSP_REPORT_ONLY = env_bool("CSP_REPORT_ONLY", False)
-CSP_REPORT_URI = env("CSP_REPORT_URI", "")
+# CSP_REPORT_ONLY=1 in the environment sends the same policy as Content-Security-Policy-Report-Only:
+# browsers report violations (to CSP_REPORT_URI when set, and in the console) and block nothing.
+# Not named CSP_*: django-csp 4 refuses to start (csp.E001) when it sees its 3.x setting names.
+SECURITY_POLICY_REPORT_ONLY = env_bool("CSP_REPORT_ONLY", False)
+SECURITY_POLICY_REPORT_URI = env("CSP_REPORT_URI", "")
 
 
 def _origin(url):
@@ -394,7 +395,7 @@ if AUTH0_ENABLED:
     # "Continue with Auth0" posts to us and is redirected to the tenant; Chromium applies
     # form-action to that redirect.
     _csp_form_action.append(f"https://{SOCIAL_AUTH_AUTH0_DOMAIN}")
-CSP_DIRECTIVES = {
+SECURITY_POLICY_DIRECTIVES = {
     "default-src": [SELF],
     "script-src": [SELF, NONCE],
     "style-src": [SELF],
@@ -414,13 +415,13 @@ CSP_DIRECTIVES = {
     # Same as X_FRAME_OPTIONS: Wagtail's preview frames our pages inside the admin.
     "frame-ancestors": [SELF],
 }
-if CSP_REPORT_URI:
-    CSP_DIRECTIVES["report-uri"] = [CSP_REPORT_URI]
-if CSP_REPORT_ONLY:
+if SECURITY_POLICY_REPORT_URI:
+    SECURITY_POLICY_DIRECTIVES["report-uri"] = [SECURITY_POLICY_REPORT_URI]
+if SECURITY_POLICY_REPORT_ONLY:
     CONTENT_SECURITY_POLICY = None
-    CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": CSP_DIRECTIVES}
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": SECURITY_POLICY_DIRECTIVES}
 else:
-    CONTENT_SECURITY_POLICY = {"DIRECTIVES": CSP_DIRECTIVES}
+    CONTENT_SECURITY_POLICY = {"DIRECTIVES": SECURITY_POLICY_DIRECTIVES}
     CONTENT_SECURITY_POLICY_REPORT_ONLY = None
 
 # Security defaults that are safe everywhere.
