@@ -26,6 +26,12 @@ others get the old copy (``X-Page-Cache: stale``), so expiry does not stampede t
 
 Browsers get ``Cache-Control: public, max-age=PAGE_CACHE_BROWSER_SECONDS`` (0 by default, so a
 publish shows at once everywhere) and an ETag; a revalidation is answered 304 from the cache.
+
+Content-Security-Policy nonces: a nonce read by the page's render is stored with it, and every
+replay swaps in the replaying request's own nonce (home.csp's middleware, outside this one, then
+writes the header for it), so no two responses share a nonce. A 304 carries no policy: the
+browser keeps the one that came with the body it already has (a new one would name a nonce that
+body does not carry).
 """
 
 import hashlib
@@ -132,6 +138,9 @@ def _storable(request, response):
     }
     if cache_control & {"private", "no-cache", "no-store"}:
         return False
+    if getattr(request, "csp_features", None):
+        # Its policy was widened while rendering (home.csp.allow); a replay renders nothing.
+        return False
     vary = {part.strip().lower() for part in cc_delim_re.split(response.get("Vary", "")) if part}
     return vary <= VARY_ALLOWED
 
@@ -190,17 +199,28 @@ class AnonymousPageCacheMiddleware:
         response["ETag"] = f'"{hashlib.md5(response.content, usedforsecurity=False).hexdigest()}"'
         headers = [(k, v) for k, v in response.items() if k.lower() not in SKIP_HEADERS]
         body = zlib.compress(response.content, 1)
-        cache.set(key, (_now() + seconds, headers, body), seconds + STALE_SECONDS)
+        # The nonce only if the render read it (django-csp makes one lazily).
+        nonce = getattr(request, "_csp_nonce", None)
+        cache.set(key, (_now() + seconds, headers, body, nonce), seconds + STALE_SECONDS)
         response["X-Page-Cache"] = "miss"
 
     def _replay(self, request, stored, state):
-        _fresh_until, headers, body = stored
-        response = HttpResponse(zlib.decompress(body))
+        # Pages stored before nonces were kept have three fields.
+        _fresh_until, headers, body, *rest = stored
+        nonce = rest[0] if rest else None
+        content = zlib.decompress(body)
+        if nonce:
+            content = content.replace(
+                f'nonce="{nonce}"'.encode(), f'nonce="{request.csp_nonce}"'.encode()
+            )
+        response = HttpResponse(content)
         for name, value in headers:
             response[name] = value
         conditional = get_conditional_response(
             request, etag=response.get("ETag"), response=response
         )
+        if conditional.status_code == 304:
+            conditional._csp_exempt = conditional._csp_exempt_ro = True
         conditional["X-Page-Cache"] = state
         return conditional
 

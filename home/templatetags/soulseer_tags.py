@@ -9,6 +9,8 @@ from django.db.models import Prefetch, prefetch_related_objects
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from home import csp
+
 register = template.Library()
 
 STAR_COUNT = 5
@@ -69,6 +71,16 @@ def stars(rating, count=None, size="md", show_count=True):
         "show_count": show_count,
         "glyphs": "★" * STAR_COUNT,
     }
+
+
+@register.simple_tag(takes_context=True)
+def csp_allow(context, *features):
+    """``{% csp_allow "stripe_js" %}``: this response's Content-Security-Policy lets the page load
+    what the feature needs (home.csp.FEATURES). Put it next to the tag that loads it."""
+    request = context.get("request")
+    if request is not None:
+        csp.allow(request, *features)
+    return ""
 
 
 @register.simple_tag(takes_context=True)

@@ -5,6 +5,7 @@ pytest-django's ``live_server`` is WSGI only (no WebSockets), so ``asgi_server``
 ASGI application (``soulseer.asgi``) under uvicorn in a thread, against the test database.
 """
 
+import re
 import socket
 import threading
 import time
@@ -16,7 +17,7 @@ from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 
 from home.models import MarketplaceSettings
 from readings.models import ChatMessage, ReadingSession
-from readings.tests.factories import make_client, make_reader
+from readings.tests.factories import active_session, make_client, make_reader
 from soulseer.testing.playwright import *  # noqa: F403 (Chromium launch and page fixtures)
 from soulseer.testing.playwright import default_site, log_in
 from wallet.selectors import wallet_summary
@@ -71,13 +72,13 @@ def site():
 
 
 def test_a_chat_reading_between_two_browsers_ends_with_a_transcript_and_a_debit(
-    browser_page, browser, asgi_server, site
+    browser_page, browser, csp_violations, asgi_server, site
 ):
     reader_page = make_reader(presence="online", chat=250)
     client = make_client(balance=2000)
 
     client_tab = browser_page
-    reader_context = browser.new_context()
+    reader_context = csp_violations.watch(browser.new_context())
     reader_tab = reader_context.new_page()
     reader_tab.set_default_timeout(15_000)
     try:
@@ -136,3 +137,29 @@ def test_a_chat_reading_between_two_browsers_ends_with_a_transcript_and_a_debit(
     assert session.state == "ended" and session.total_cents == 250
     assert ChatMessage.objects.filter(session=session).count() == 2
     assert wallet_summary(client).balance == 2000 - 250
+
+
+def test_a_voice_room_loads_agora_and_reaches_for_its_servers_within_the_csp(
+    browser_page, asgi_server, site, settings
+):
+    """The room with voice loads the vendored Agora SDK, which calls Agora's servers (there is
+    no network here, so the calls fail, but they must fail at DNS, not at the policy)."""
+    settings.AGORA_APP_ID = "0123456789abcdef0123456789abcdef"
+    settings.AGORA_APP_CERTIFICATE = "fedcba9876543210fedcba9876543210"
+    reader_page = make_reader(presence="online", voice=400)
+    client = make_client(balance=2000)
+    session = active_session(client, reader_page, "voice")
+    page = browser_page
+    log_in(page, asgi_server, client)
+
+    agora_host = re.compile(r"^(https|wss)://[^/]+\.(agora\.io|sd-rtn\.com)(:\d+)?/")
+    with page.expect_event(
+        "requestfailed", lambda request: agora_host.match(request.url), timeout=30_000
+    ) as failed:
+        page.goto(f"{asgi_server.url}/readings/{session.public_id}/")
+    assert "ERR_BLOCKED_BY_CSP" not in (failed.value.failure or "")
+    page.get_by_test_id("room-state").filter(has_text="In session").wait_for()
+    # The chat WebSocket (same host, ws:) is inside connect-src 'self'.
+    page.get_by_test_id("chat-input").fill("Can you hear me?")
+    page.get_by_test_id("chat-send").click()
+    page.get_by_test_id("chat-log").get_by_text("Can you hear me?").wait_for()

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -61,6 +62,7 @@ INSTALLED_APPS = [
     "modelcluster",
     "taggit",
     # Third party
+    "csp",
     "channels",
     "django_htmx",
     "djstripe",
@@ -79,6 +81,8 @@ MIDDLEWARE = [
     "home.http.RejectDisallowedHostMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outside the page cache, so a stored page is answered with a fresh nonce (home.page_cache).
+    "home.csp.ContentSecurityPolicyMiddleware",
     # Before sessions: a stored page for an anonymous visitor costs no session, user or query.
     "home.page_cache.AnonymousPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -353,6 +357,72 @@ AGORA_APP_CERTIFICATE = env("AGORA_CERTIFICATE", env("AGORA_APP_CERTIFICATE", ""
 
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "SoulSeer <hello@soulseer.local>")
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+
+# Content-Security-Policy (django-csp; home.csp adds per-page sources). Every script is a file
+# from our origin or an inline <script nonce="{{ request.csp_nonce }}">; no eval, no inline
+# event handlers (site.js replaces hx-on), no <style> elements: htmx's indicator <style> is
+# switched off in base.html (site.css has the rules). Style *attributes* stay allowed
+# (style-src-attr): templates draw bars and stars with style="width: N%", Wagtail's admin and
+# Stripe/Agora set them too; an attribute cannot run script or load anything, unlike <style>.
+# CSP_REPORT_ONLY=1 in the environment sends the same policy as Content-Security-Policy-Report-Only:
+# browsers report violations (to CSP_REPORT_URI when set, and in the console) and block nothing.
+# Not named CSP_*: django-csp 4 refuses to start (csp.E001) when it sees its 3.x setting names.
+SECURITY_POLICY_REPORT_ONLY = env_bool("CSP_REPORT_ONLY", False)
+SECURITY_POLICY_REPORT_URI = env("CSP_REPORT_URI", "")
+
+
+def _origin(url):
+    scheme, _, rest = (url or "").partition("://")
+    host = rest.split("/", 1)[0]
+    return f"{scheme}://{host}" if scheme and host else None
+
+
+_csp_img_src = [SELF, "data:"]  # data: for the SVG icons site.css inlines (form controls)
+if AWS_STORAGE_BUCKET_NAME:
+    # Uploaded images are served from the bucket's own host.
+    if AWS_S3_CUSTOM_DOMAIN:
+        _csp_img_src.append(f"https://{AWS_S3_CUSTOM_DOMAIN}")
+    elif AWS_S3_ENDPOINT_URL:
+        _csp_img_src.append(_origin(AWS_S3_ENDPOINT_URL))
+    else:
+        _csp_img_src.append(f"https://{AWS_STORAGE_BUCKET_NAME}.s3.amazonaws.com")
+        if AWS_S3_REGION_NAME:
+            _csp_img_src.append(
+                f"https://{AWS_STORAGE_BUCKET_NAME}.s3.{AWS_S3_REGION_NAME}.amazonaws.com"
+            )
+_csp_form_action = [SELF]
+if AUTH0_ENABLED:
+    # "Continue with Auth0" posts to us and is redirected to the tenant; Chromium applies
+    # form-action to that redirect.
+    _csp_form_action.append(f"https://{SOCIAL_AUTH_AUTH0_DOMAIN}")
+SECURITY_POLICY_DIRECTIVES = {
+    "default-src": [SELF],
+    "script-src": [SELF, NONCE],
+    "style-src": [SELF],
+    "style-src-attr": [UNSAFE_INLINE],
+    "img-src": _csp_img_src,
+    "font-src": [SELF],
+    # 'self' covers the reading room's ws:/wss: to the same host (CSP Level 3 matches the
+    # WebSocket schemes of the page's origin).
+    "connect-src": [SELF],
+    # Readers' introduction videos (readers.video.embed_url).
+    "frame-src": [SELF, "https://www.youtube-nocookie.com", "https://player.vimeo.com"],
+    "media-src": [SELF],
+    "worker-src": [SELF],
+    "object-src": [NONE],
+    "base-uri": [SELF],
+    "form-action": _csp_form_action,
+    # Same as X_FRAME_OPTIONS: Wagtail's preview frames our pages inside the admin.
+    "frame-ancestors": [SELF],
+}
+if SECURITY_POLICY_REPORT_URI:
+    SECURITY_POLICY_DIRECTIVES["report-uri"] = [SECURITY_POLICY_REPORT_URI]
+if SECURITY_POLICY_REPORT_ONLY:
+    CONTENT_SECURITY_POLICY = None
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": SECURITY_POLICY_DIRECTIVES}
+else:
+    CONTENT_SECURITY_POLICY = {"DIRECTIVES": SECURITY_POLICY_DIRECTIVES}
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = None
 
 # Security defaults that are safe everywhere.
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -6,6 +6,8 @@ Use from any app's ``tests/conftest.py``::
 
 then mark tests ``@pytest.mark.browser`` and use ``browser_page`` (a Playwright ``page`` with
 Django's async-safety check relaxed for that test only) and ``log_in(page, live_server, user)``.
+Every ``browser_page`` test also fails if the browser reported a Content-Security-Policy
+violation; a test that opens more browser contexts passes each to ``csp_violations.watch``.
 See /work/shared/notes/browser-and-websocket-tests.md for why each setting is here.
 """
 
@@ -23,6 +25,7 @@ __all__ = [
     "browser_type_launch_args",
     "django_allow_async_unsafe",
     "browser_page",
+    "csp_violations",
     "log_in",
     "default_site",
     "CHROMIUM",
@@ -52,11 +55,64 @@ def django_allow_async_unsafe():
         os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
+# Runs in every frame before the page's own scripts. Chromium logs a refusal to the console by
+# itself ("Refused to execute inline script because it violates the following Content Security
+# Policy directive ..."), not always with the blocked thing's origin; the event has all of it.
+CSP_LISTENER = """
+window.addEventListener("securitypolicyviolation", function (e) {
+  console.error("CSP violation (" + e.disposition + "): " + e.effectiveDirective + " blocked "
+    + (e.blockedURI || "?") + " at " + (e.sourceFile || document.URL) + ":" + e.lineNumber
+    + (e.sample ? " sample: " + e.sample : ""));
+}, true);
+"""
+
+
+class CSPViolations:
+    """Collects Content-Security-Policy violations of the pages of watched contexts or pages."""
+
+    def __init__(self):
+        self.reports = []
+
+    def watch(self, target):
+        """Watch a Playwright ``BrowserContext`` (its current and future pages) or one ``Page``."""
+        target.add_init_script(CSP_LISTENER)
+        if hasattr(target, "new_page"):
+            for page in target.pages:
+                self._listen(page)
+            target.on("page", self._listen)
+        else:
+            self._listen(target)
+        return target
+
+    def _listen(self, page):
+        page.on("console", lambda message: self._console(page, message))
+
+    def _console(self, page, message):
+        text = message.text
+        if "Content Security Policy" in text or text.startswith("CSP violation"):
+            self.reports.append(f"{page.url}: {text}")
+
+
 @pytest.fixture
-def browser_page(django_allow_async_unsafe, django_db_setup, page):
-    """A Playwright page for a ``@pytest.mark.browser`` test (request it before DB fixtures)."""
+def csp_violations(context):
+    """The test's CSP violations, watching pytest-playwright's ``context`` (hence ``page``)."""
+    violations = CSPViolations()
+    violations.watch(context)
+    return violations
+
+
+@pytest.fixture
+def browser_page(django_allow_async_unsafe, django_db_setup, csp_violations, page):
+    """A Playwright page for a ``@pytest.mark.browser`` test (request it before DB fixtures).
+    The test fails if a page of a watched context reported a CSP violation."""
     page.set_default_timeout(15_000)
-    return page
+    yield page
+    # Reports arrive asynchronously: let the last page deliver what it has queued.
+    if not page.is_closed():
+        page.wait_for_timeout(100)
+    assert not csp_violations.reports, "Content-Security-Policy violations:\n" + "\n".join(
+        csp_violations.reports
+    )
 
 
 def log_in(page, live_server, user, password=DEFAULT_PASSWORD):

@@ -62,4 +62,53 @@
     var token = csrfToken();
     if (token) event.detail.headers["X-CSRFToken"] = token;
   });
+
+  // Behaviour that templates would otherwise write inline (hx-on, <script> in HTMX fragments),
+  // which the Content-Security-Policy refuses: the markup says what, this file does it.
+
+  // <button data-remove-closest="[data-row]">: removes that ancestor (availability rows).
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-remove-closest]");
+    if (!button) return;
+    var target = button.closest(button.getAttribute("data-remove-closest"));
+    if (target) target.remove();
+  });
+  // <button data-hide-empty-after-request>: its day no longer says "Not available" once a row
+  // has been added.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var button = event.target.closest && event.target.closest("[data-hide-empty-after-request]");
+    if (!button) return;
+    var empty = button.closest("[data-day]").querySelector("[data-empty]");
+    if (empty) empty.classList.add("hidden");
+  });
+
+  // A reader's queue: the turn (data-queue-offer, swapped in by polling) is brought into view once
+  // per offer (it may be below the fold on a phone), and [data-queue-countdown] ticks between polls.
+  var shownOffer = null;
+  var countdownTimer = null;
+  function tickCountdowns() {
+    var found = document.querySelectorAll("[data-queue-countdown]");
+    found.forEach(function (el) {
+      var until = Date.parse(el.getAttribute("data-queue-countdown"));
+      if (!isNaN(until)) el.textContent = String(Math.max(0, Math.round((until - Date.now()) / 1000)));
+    });
+    return found.length;
+  }
+  function queueOffer() {
+    var offer = document.querySelector("[data-queue-offer]");
+    if (offer && offer.getAttribute("data-queue-offer") !== shownOffer) {
+      shownOffer = offer.getAttribute("data-queue-offer");
+      offer.scrollIntoView({block: "center", behavior: "smooth"});
+    }
+    if (!countdownTimer && tickCountdowns()) {
+      countdownTimer = window.setInterval(function () {
+        if (!tickCountdowns()) {
+          window.clearInterval(countdownTimer);
+          countdownTimer = null;
+        }
+      }, 1000);
+    }
+  }
+  document.addEventListener("DOMContentLoaded", queueOffer);
+  document.addEventListener("htmx:load", queueOffer);
 })();
