@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
@@ -24,13 +24,6 @@ from .forms import AutoReloadForm, HistoryFilterForm, PayoutForm, SpendingLimitF
 from .models import AutoReload, LedgerAccount, PayoutRequest, TopUp
 
 # Overview, history and spending limits (owner: wallet pages) ------------------------------------
-
-
-def _optional_url(name):
-    try:
-        return reverse(name)
-    except NoReverseMatch:
-        return None
 
 
 def _limits_context(user, form=None):
@@ -114,7 +107,7 @@ def _render_overview(request, *, limit_form=None, status=200):
     context = {
         "summary": selectors.wallet_summary(request.user, request),
         "holds": list(selectors.pending_holds(request.user)[:10]),
-        "topup_url": _optional_url("wallet:topup"),
+        "topup_url": reverse("wallet:topup"),
         "is_reader": getattr(request.user, "is_reader", False),
         **_history_context(request),
         **_limits_context(request.user, limit_form),
