@@ -3,6 +3,8 @@
 import pytest
 from django.db import connections
 
+from soulseer.testing import database
+
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
@@ -20,12 +22,23 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_fixture_setup(fixturedef, request):
+    if fixturedef.argname == "_django_db_helper":
+        # Once Playwright has started, an event loop stays running in this thread and Django
+        # hands out other connection objects (``soulseer.testing.database``): give them the
+        # migration snapshot right before the test's database setup restores it.
+        database.give_snapshots_to_this_context()
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """Leave the test database as migrations made it. Each transactional test restores the
     snapshot when it starts and truncates every table (content types too) when it ends, so after
     the last one the database would stay empty: the next ``--reuse-db`` session would snapshot
-    that emptiness, and its page tests would find no Wagtail root, site or collection."""
+    that emptiness, and its page tests would find no Wagtail root, site or collection.
+    Also keeps the snapshot for browser tests (``soulseer.testing.database``)."""
+    database.remember_snapshots()
     yield
     with django_db_blocker.unblock():
         for connection in connections.all(initialized_only=True):
