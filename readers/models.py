@@ -15,6 +15,7 @@ from wagtail.snippets.models import register_snippet
 
 from home.blocks import BodyStreamBlock
 from readers.admin_forms import ReaderPageForm
+from wallet.money import format_cents
 
 CHANNEL_KEYS = ("chat", "voice", "video")
 
@@ -243,7 +244,7 @@ class ReaderPage(Page):
             value = getattr(self, field)
             if value is not None and value < minimum:
                 errors[field] = (
-                    f"The minimum rate is {minimum} cents (${minimum / 100:.2f}) per minute."
+                    f"The minimum rate is {minimum} cents ({format_cents(minimum)}) per minute."
                 )
         if not (self.offers_chat or self.offers_voice or self.offers_video):
             errors["offers_chat"] = "Offer at least one of chat, voice or video."

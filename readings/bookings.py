@@ -62,6 +62,7 @@ from home.audit import record_event
 from wallet import services as wallet
 from wallet.errors import InsufficientFunds, SpendingLimitReached
 from wallet.models import LedgerAccount
+from wallet.money import format_cents
 
 from . import services
 from .errors import BookingError, SlotTaken
@@ -119,10 +120,6 @@ def accept_deadline():
 
 
 # Helpers ----------------------------------------------------------------------------------------
-
-
-def _money(cents):
-    return f"${cents / 100:,.2f}"
 
 
 def _name(user):
@@ -292,8 +289,8 @@ def book(client, reader_page, *, channel, starts_at, length_minutes):
     balance = type(client_wallet).objects.values_list("balance", flat=True).get(pk=client_wallet.pk)
     if balance < price:
         raise BookingError(
-            f"This booking costs {_money(price)} and your wallet has {_money(balance)}. "
-            "Please top up first."
+            f"This booking costs {format_cents(price)} and your wallet has "
+            f"{format_cents(balance)}. Please top up first."
         )
     market = services.marketplace_settings()
     auto = bool(page.auto_accept_bookings)
@@ -369,7 +366,8 @@ def book(client, reader_page, *, channel, starts_at, length_minutes):
                 )
     except InsufficientFunds as error:
         raise BookingError(
-            f"This booking costs {_money(price)}, more than your wallet has. Please top up first."
+            f"This booking costs {format_cents(price)}, more than your wallet has. "
+            "Please top up first."
         ) from error
     except SpendingLimitReached as error:
         raise BookingError(str(error)) from error
@@ -441,7 +439,7 @@ def decline(booking, reader, reason=""):
             locked.client,
             f"Booking declined: {_name(locked.reader)}, {when}",
             f"{_name(locked.reader)} cannot take your reading on {when}. "
-            f"{_money(locked.price_cents)} is back in your wallet."
+            f"{format_cents(locked.price_cents)} is back in your wallet."
             + (f"\n\nThe reader wrote: {locked.cancel_reason}" if locked.cancel_reason else ""),
             locked,
         )
@@ -520,7 +518,7 @@ def cancel(booking, actor, reason=""):
                 f"Booking cancelled: {_name(locked.client)}, {when}",
                 f"{_name(locked.client)} cancelled the reading on {when}."
                 + (
-                    f" A late-cancellation fee of {_money(locked.charged_cents)} was charged."
+                    f" A late-cancellation fee of {format_cents(locked.charged_cents)} was charged."
                     if locked.charged_cents
                     else ""
                 )
@@ -533,7 +531,7 @@ def cancel(booking, actor, reason=""):
                 locked.client,
                 f"Booking cancelled: {_name(locked.reader)}, {when}",
                 f"Your reading with {_name(locked.reader)} on {when} was cancelled. "
-                f"{_money(locked.price_cents)} is back in your wallet." + note,
+                f"{format_cents(locked.price_cents)} is back in your wallet." + note,
                 locked,
             )
     return _refresh(booking, locked)
@@ -747,7 +745,7 @@ def _expire_unanswered(at, limit):
                 locked.client,
                 f"Booking not confirmed: {_name(locked.reader)}, {when}",
                 f"{_name(locked.reader)} did not answer your request for {when} in time. "
-                f"{_money(locked.price_cents)} is back in your wallet.",
+                f"{format_cents(locked.price_cents)} is back in your wallet.",
                 locked,
             )
             done += 1
@@ -775,7 +773,7 @@ def _apply_no_shows(at, limit):
                     locked.client,
                     f"{_name(locked.reader)} did not join your reading",
                     f"{_name(locked.reader)} did not join your booked reading on {when}. "
-                    f"{_money(locked.price_cents)} is back in your wallet. We are sorry.",
+                    f"{format_cents(locked.price_cents)} is back in your wallet. We are sorry.",
                     locked,
                 )
             else:
@@ -792,7 +790,7 @@ def _apply_no_shows(at, limit):
                     locked.reader,
                     f"{_name(locked.client)} did not join the reading",
                     f"{_name(locked.client)} did not join the booked reading on {when}. "
-                    f"{_money(locked.charged_cents)} was charged for the missed booking.",
+                    f"{format_cents(locked.charged_cents)} was charged for the missed booking.",
                     locked,
                 )
             _close_waiting_session(locked, locked.state)

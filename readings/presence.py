@@ -229,7 +229,7 @@ def _check_can_pay_to_start(client, reader_page):
     wallet must cover the reader's cheapest channel for ``MIN_START_MINUTES`` (the same rule
     ``request_reading`` applies; a top-up while waiting is fine, it is checked again then)."""
     from wallet import services as wallet
-    from wallet.payments import format_cents
+    from wallet.money import format_cents
 
     from .services import min_start_minutes
 

@@ -47,6 +47,7 @@ from django.utils import timezone
 from home.audit import record_event
 from wallet import services as wallet
 from wallet.models import SpendingLimit
+from wallet.money import format_cents
 
 from . import events
 from .errors import (
@@ -278,8 +279,8 @@ def request_reading(client, reader_page, channel):
             )
             if balance < needed:
                 raise InsufficientBalance(
-                    f"You need at least ${needed / 100:.2f} in your wallet to start "
-                    f"({min_start_minutes()} minute at ${rate / 100:.2f}/min). Please top up."
+                    f"You need at least {format_cents(needed)} in your wallet to start "
+                    f"({min_start_minutes()} minute at {format_cents(rate)}/min). Please top up."
                 )
             _check_spending_limit(client, needed)
             free = market.intro_free_minutes if _first_reading_with(client, page.user_id) else 0

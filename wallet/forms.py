@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django import forms
 
+from .money import format_cents
 from .selectors import HISTORY_CATEGORIES
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date", "class": "form-input"}, format="%Y-%m-%d")
@@ -70,8 +71,9 @@ class SatisfactionCreditForm(forms.Form):
     def clean_amount(self):
         cents = to_cents(self.cleaned_data["amount"])
         if cents > self.remaining:
-            dollars, rest = divmod(self.remaining, 100)
-            raise forms.ValidationError(f"At most ${dollars:,}.{rest:02d} can still be credited.")
+            raise forms.ValidationError(
+                f"At most {format_cents(self.remaining)} can still be credited."
+            )
         return cents
 
 
@@ -97,7 +99,6 @@ def _dollars_to_cents_field(label, **kwargs):
 
 def _amount_in_cents(value, *, minimum, maximum, noun="amount"):
     """Dollars (Decimal) → whole cents within bounds, or a ValidationError with a clear message."""
-    from .payments import format_cents
 
     if value is None:
         raise forms.ValidationError(f"Enter an {noun}.")
@@ -130,7 +131,6 @@ class TopUpForm(forms.Form):
 
     def __init__(self, *args, cards=(), presets=(), bounds=(500, 50000), **kwargs):
         super().__init__(*args, **kwargs)
-        from .payments import format_cents
 
         self.bounds = bounds
         self.card_ids = {card["id"] for card in cards}

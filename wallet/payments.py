@@ -32,6 +32,7 @@ from home.audit import record_event
 from . import services
 from .errors import InvalidAmount, WalletError
 from .models import AutoReload, LedgerAccount, TopUp, Transfer
+from .money import format_cents
 
 logger = logging.getLogger(__name__)
 Kind = LedgerAccount.Kind
@@ -58,11 +59,6 @@ class StripeUnavailable(PaymentError):
 
 def api_key():
     return djstripe_settings.STRIPE_SECRET_KEY
-
-
-def format_cents(amount):
-    dollars, cents = divmod(abs(int(amount)), 100)
-    return f"{'-' if amount < 0 else ''}${dollars:,}.{cents:02d}"
 
 
 @contextmanager

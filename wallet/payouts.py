@@ -19,7 +19,8 @@ from home.audit import record_event
 from . import services
 from .errors import InsufficientFunds, InvalidAmount
 from .models import LedgerAccount, PayoutAccount, PayoutRequest, Transfer
-from .payments import PaymentError, StripeUnavailable, api_key, format_cents, stripe_errors
+from .money import format_cents
+from .payments import PaymentError, StripeUnavailable, api_key, stripe_errors
 
 logger = logging.getLogger(__name__)
 Kind = LedgerAccount.Kind

@@ -16,12 +16,12 @@ from django.views.decorators.http import require_POST
 
 from accounts.decorators import role_required
 from accounts.ratelimit import rate_limit
-from home.templatetags.soulseer_tags import cents
 
 from . import payments, payouts, selectors, services
 from .errors import WalletError
 from .forms import AutoReloadForm, HistoryFilterForm, PayoutForm, SpendingLimitForm, TopUpForm
 from .models import AutoReload, LedgerAccount, PayoutRequest, TopUp
+from .money import decimal_string, format_cents
 
 # Overview, history and spending limits (owner: wallet pages) ------------------------------------
 
@@ -50,7 +50,9 @@ def _limits_context(user, form=None):
     for period, label, per in periods:
         if period in pending:
             value = pending[period]
-            pending_summary.append(f"no limit {per}" if value is None else f"{cents(value)} {per}")
+            pending_summary.append(
+                f"no limit {per}" if value is None else f"{format_cents(value)} {per}"
+            )
         cap = in_force[period]
         used = spent.get(period, 0)
         usage.append(
@@ -66,7 +68,7 @@ def _limits_context(user, form=None):
         )
     if form is None:
         initial = {
-            period: (None if value is None else f"{value / 100:.2f}")
+            period: (None if value is None else decimal_string(value))
             for period, value in in_force.items()
         }
         form = SpendingLimitForm(initial=initial)
@@ -367,8 +369,8 @@ def autoreload(request):
         if setting:
             initial = {
                 "enabled": setting.enabled,
-                "threshold": f"{setting.threshold / 100:.2f}",
-                "amount": f"{setting.amount / 100:.2f}",
+                "threshold": decimal_string(setting.threshold),
+                "amount": decimal_string(setting.amount),
                 "payment_method": setting.payment_method_id,
                 "daily_limit": setting.daily_limit,
             }

@@ -10,6 +10,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from home import csp
+from wallet.money import decimal_string, format_cents
 
 register = template.Library()
 
@@ -29,11 +30,7 @@ def _to_int(value):
 def cents(value):
     """Integer cents as dollars: 399 -> "$3.99", 123456 -> "$1,234.56", None -> ""."""
     amount = _to_int(value)
-    if amount is None:
-        return ""
-    sign = "-" if amount < 0 else ""
-    dollars, remainder = divmod(abs(amount), 100)
-    return f"{sign}${dollars:,}.{remainder:02d}"
+    return "" if amount is None else format_cents(amount)
 
 
 @register.filter
@@ -186,7 +183,7 @@ def reader_json_ld(context, reader):
             {
                 "@type": "Offer",
                 "name": f"{label} reading",
-                "price": f"{rate // 100}.{rate % 100:02d}",
+                "price": decimal_string(rate),
                 "priceCurrency": "USD",
                 "unitText": "MINUTE",
             }

@@ -11,6 +11,7 @@ from django.utils.safestring import mark_safe
 
 from home import page_cache
 from home.templatetags.soulseer_tags import absolute_url, canonical_url, rating_display
+from wallet.money import decimal_string
 
 register = template.Library()
 
@@ -61,12 +62,12 @@ def reader_person_json_ld(context, reader, image_url=""):
             {
                 "@type": "Offer",
                 "name": f"{label} reading",
-                "price": f"{rate // 100}.{rate % 100:02d}",
+                "price": decimal_string(rate),
                 "priceCurrency": "USD",
                 "unitText": "MINUTE",
                 "priceSpecification": {
                     "@type": "UnitPriceSpecification",
-                    "price": f"{rate // 100}.{rate % 100:02d}",
+                    "price": decimal_string(rate),
                     "priceCurrency": "USD",
                     "unitCode": "MIN",
                 },
