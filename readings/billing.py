@@ -29,6 +29,7 @@ import time
 from asgiref.sync import async_to_sync
 from django.db import transaction
 
+from wallet import sales
 from wallet import services as wallet
 from wallet.errors import InsufficientFunds, SpendingLimitReached
 from wallet.models import LedgerAccount, Transfer
@@ -355,7 +356,7 @@ def _plan(row, balance):
         if balance < rate:
             return plan, "insufficient_funds", balance
         balance -= rate
-        plan.append((index, rate, rate * row["reader_share_percent"] // 100, None))
+        plan.append((index, rate, sales.split(rate, row["reader_share_percent"])[0], None))
     return plan, None, balance
 
 

@@ -59,6 +59,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from home.audit import record_event
+from wallet import sales
 from wallet import services as wallet
 from wallet.errors import InsufficientFunds, SpendingLimitReached
 from wallet.models import LedgerAccount
@@ -184,11 +185,6 @@ def _refresh(target, source):
     return target
 
 
-def _split(amount, share_percent):
-    reader_cents = amount * share_percent // 100
-    return reader_cents, amount - reader_cents
-
-
 def _charge(locked, amount, what, extra_metadata=None):
     """Post ``amount`` of the booking's hold (reader share / platform split) and release the
     rest; void it when ``amount`` is 0. Sets ``charged_cents``. Returns the reader's part."""
@@ -198,7 +194,7 @@ def _charge(locked, amount, what, extra_metadata=None):
         wallet.void_hold(locked.hold, description=f"Released: {what}"[:200])
         locked.charged_cents = 0
         return 0
-    reader_cents, platform_cents = _split(amount, locked.reader_share_percent)
+    reader_cents, platform_cents = sales.split(amount, locked.reader_share_percent)
     legs = []
     if reader_cents:
         legs.append(wallet.Leg(wallet.earnings_of(locked.reader), reader_cents))
@@ -284,14 +280,15 @@ def book(client, reader_page, *, channel, starts_at, length_minutes):
         ends_at__gt=starts_at,
     ).exists():
         raise BookingError("You already have a booking at that time.")
-    client_wallet = wallet.wallet_of(client)
+    wallet.wallet_of(client)
     wallet.earnings_of(reader)  # exists before settlement needs it
-    balance = type(client_wallet).objects.values_list("balance", flat=True).get(pk=client_wallet.pk)
-    if balance < price:
+    try:
+        sales.check_can_pay(client, price, within_limits=False)
+    except InsufficientFunds as error:
         raise BookingError(
             f"This booking costs {format_cents(price)} and your wallet has "
-            f"{format_cents(balance)}. Please top up first."
-        )
+            f"{format_cents(error.balance)}. Please top up first."
+        ) from error
     market = services.marketplace_settings()
     auto = bool(page.auto_accept_bookings)
     booking = Booking(

@@ -228,7 +228,7 @@ def _check_can_pay_to_start(client, reader_page):
     """Waiting in line is only worth it if the client can start when their turn comes: the
     wallet must cover the reader's cheapest channel for ``MIN_START_MINUTES`` (the same rule
     ``request_reading`` applies; a top-up while waiting is fine, it is checked again then)."""
-    from wallet import services as wallet
+    from wallet import sales
     from wallet.money import format_cents
 
     from .services import min_start_minutes
@@ -237,7 +237,7 @@ def _check_can_pay_to_start(client, reader_page):
     if not rates:
         raise QueueError("This reader takes no live readings.")
     needed = min(rates) * min_start_minutes()
-    if wallet.wallet_of(client).balance < needed:
+    if not sales.can_pay(client, needed, within_limits=False):
         raise QueueNeedsTopUp(
             f"You need at least {format_cents(needed)} in your wallet to start a reading with "
             "this reader. Top up first, then join the line."

@@ -42,11 +42,11 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
 
 from home.audit import record_event
+from wallet import sales
 from wallet import services as wallet
-from wallet.models import SpendingLimit
+from wallet.errors import InsufficientFunds, SpendingLimitReached
 from wallet.money import format_cents
 
 from . import events
@@ -205,23 +205,6 @@ def _first_reading_with(client, reader_user):
     ).exists()
 
 
-def _check_spending_limit(client, amount):
-    limit = SpendingLimit.objects.filter(user=client).first()
-    if limit is None:
-        return
-    now = timezone.now()
-    in_force = {p: cap for p, cap in limit.limits_at(now).items() if cap is not None}
-    if not in_force:
-        return
-    spent = wallet.spending_in_windows(wallet.wallet_of(client).pk, now=now)
-    for period, cap in in_force.items():
-        if spent[period] + amount > cap:
-            raise SpendingLimitWouldBlock(
-                f"Starting this reading would go over your {period} spending limit. "
-                "You can change your limits on your wallet page."
-            )
-
-
 def request_reading(client, reader_page, channel):
     """A client asks ``reader_page``'s reader for a reading over ``channel``.
 
@@ -243,7 +226,7 @@ def request_reading(client, reader_page, channel):
     if reader_user_id == client.pk:
         raise CannotReadYourself()
     # Accounts exist before the sweeper needs them (it never creates accounts).
-    client_wallet = wallet.wallet_of(client)
+    wallet.wallet_of(client)
     wallet.earnings_of(reader_page.user)
     market = marketplace_settings()
     try:
@@ -272,17 +255,18 @@ def request_reading(client, reader_page, channel):
                 raise AlreadyInReading()
             rate = getattr(page, f"{channel}_rate_cents")
             needed = rate * min_start_minutes()
-            balance = (
-                type(client_wallet)
-                .objects.values_list("balance", flat=True)
-                .get(pk=client_wallet.pk)
-            )
-            if balance < needed:
+            try:
+                sales.check_can_pay(client, needed)
+            except InsufficientFunds as error:
                 raise InsufficientBalance(
                     f"You need at least {format_cents(needed)} in your wallet to start "
                     f"({min_start_minutes()} minute at {format_cents(rate)}/min). Please top up."
-                )
-            _check_spending_limit(client, needed)
+                ) from error
+            except SpendingLimitReached as error:
+                raise SpendingLimitWouldBlock(
+                    f"Starting this reading would go over your {error.period} spending limit. "
+                    "You can change your limits on your wallet page."
+                ) from error
             free = market.intro_free_minutes if _first_reading_with(client, page.user_id) else 0
             session = ReadingSession.objects.create(
                 client=client,
@@ -417,8 +401,7 @@ def start(session, actor=None):
             raise IllegalTransition(locked.state, State.ACTIVE)
         booked = _is_booked(locked)
         if locked.free_minutes == 0 and not booked:
-            balance = wallet.wallet_of(locked.client).balance
-            if balance < locked.rate_cents:
+            if not sales.can_pay(locked.client, locked.rate_cents, within_limits=False):
                 raise InsufficientBalance()
         at = db_now()
         locked.started_at = at

@@ -10,8 +10,12 @@ class InvalidAmount(WalletError):
 
 
 class InsufficientFunds(WalletError):
-    def __init__(self, message="Not enough funds in the wallet for this payment."):
+    """The wallet holds less than a payment (``needed`` and ``balance`` in cents, when known)."""
+
+    def __init__(self, message="Not enough funds in the wallet for this payment.", **details):
         super().__init__(message)
+        self.needed = details.get("needed")
+        self.balance = details.get("balance")
 
 
 class IdempotencyConflict(WalletError):

@@ -17,7 +17,6 @@ from django.db.backends.postgresql.base import ServerBindingCursor
 from django.utils import timezone
 
 from home.audit import record_event
-from home.templatetags.soulseer_tags import cents
 
 from .errors import (
     AlreadyReversed,
@@ -29,6 +28,7 @@ from .errors import (
     SpendingLimitReached,
 )
 from .models import Hold, LedgerAccount, SpendingLimit, Transfer
+from .money import format_cents
 
 Kind = LedgerAccount.Kind
 MAX_LEG_AMOUNT = 10**12  # ten billion dollars: anything above is a bug, not a payment
@@ -529,26 +529,34 @@ def _enforce_spending_limit(cursor, wallet_id, owner_id, amount):
     refused) and with the transfer's account rows locked (in id order, like every transfer), so
     two payments from the same wallet cannot both pass the check against the same total.
     """
-    limit = SpendingLimit.objects.filter(user_id=owner_id).first()
-    if limit is None:
-        return
-    now = timezone.now()
-    in_force = {p: cap for p, cap in limit.limits_at(now).items() if cap is not None}
-    if not in_force:
-        return
-    spent = spending_in_windows(wallet_id, now=now, cursor=cursor)
-    for period in SpendingLimit.PERIODS:
-        cap = in_force.get(period)
-        if cap is not None and spent[period] + amount > cap:
-            left = max(cap - spent[period], 0)
+    for period, (cap, left) in spending_room(owner_id, wallet_id, cursor=cursor).items():
+        if amount > left:
             raise SpendingLimitReached(
-                f"This payment of {cents(amount)} would go over your {period} "
-                f"spending limit of {cents(cap)} ({cents(left)} left "
+                f"This payment of {format_cents(amount)} would go over your {period} "
+                f"spending limit of {format_cents(cap)} ({format_cents(left)} left "
                 f"{PERIOD_WORDS[period]}). You can change your limits on your wallet page.",
                 period=period,
                 limit=cap,
                 remaining=left,
             )
+
+
+def spending_room(owner_id, wallet_id, *, now=None, cursor=None):
+    """``{period: (cap, cents left)}`` for each of the owner's spending limits in force now,
+    in ``SpendingLimit.PERIODS`` order (none: no limit)."""
+    limit = SpendingLimit.objects.filter(user_id=owner_id).first()
+    if limit is None:
+        return {}
+    now = now or timezone.now()
+    in_force = {p: cap for p, cap in limit.limits_at(now).items() if cap is not None}
+    if not in_force:
+        return {}
+    spent = spending_in_windows(wallet_id, now=now, cursor=cursor)
+    return {
+        period: (in_force[period], max(in_force[period] - spent[period], 0))
+        for period in SpendingLimit.PERIODS
+        if period in in_force
+    }
 
 
 def spending_limit_increase_delay():
@@ -697,7 +705,8 @@ def grant_satisfaction_credit(reading, amount, *, staff_user, reason, request_ke
         summary = reading_credit_summary(reading)
         if amount > summary["remaining"]:
             raise InvalidAmount(
-                f"At most {cents(summary['remaining'])} can still be credited for this reading."
+                f"At most {format_cents(summary['remaining'])} can still be credited for "
+                "this reading."
             )
         wallet = wallet_of(summary["client"])
         revenue = platform_account(Kind.PLATFORM_REVENUE)
