@@ -29,7 +29,7 @@ from djstripe.settings import djstripe_settings
 
 from home.audit import record_event
 
-from . import services
+from . import jobs, services
 from .errors import InvalidAmount, WalletError
 from .models import AutoReload, LedgerAccount, TopUp, Transfer
 from .money import format_cents
@@ -760,9 +760,7 @@ def maybe_auto_reload(user):
     ).first()
     if wallet is None or wallet.balance >= setting.threshold:
         return False
-    from .tasks import auto_reload
-
-    transaction.on_commit(lambda: auto_reload.delay(user_id))
+    transaction.on_commit(lambda: jobs.enqueue("wallet.tasks.auto_reload", user_id))
     return True
 
 

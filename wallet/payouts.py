@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 
 from home.audit import record_event
 
-from . import services
+from . import jobs, services
 from .errors import InsufficientFunds, InvalidAmount
 from .models import LedgerAccount, PayoutAccount, PayoutRequest, Transfer
 from .money import format_cents
@@ -142,9 +142,7 @@ def request_payout(user, amount, *, request_id=None):
     try:
         return send_payout(payout.pk)
     except StripeUnavailable:
-        from .tasks import send_payout as send_payout_task
-
-        send_payout_task.apply_async((payout.pk,), countdown=60)
+        jobs.enqueue("wallet.tasks.send_payout", payout.pk, countdown=60)
         payout.refresh_from_db()
         return payout
 

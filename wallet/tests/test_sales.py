@@ -33,8 +33,9 @@ def test_an_impossible_split_is_refused(gross, share):
 
 @pytest.mark.django_db
 def test_the_reader_share_comes_from_the_site_settings():
-    from home.models import MarketplaceSettings
     from wagtail.models import Site
+
+    from home.models import MarketplaceSettings
 
     settings = MarketplaceSettings.for_site(Site.objects.get(is_default_site=True))
     settings.reader_share_percent = 65
