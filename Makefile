@@ -22,6 +22,7 @@ test: $(VENV)/.installed-dev
 test-gates:
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 	DJANGO_SETTINGS_MODULE=soulseer.settings.dev $(PY) manage.py makemigrations --check --dry-run
 	DJANGO_SETTINGS_MODULE=soulseer.settings.production \
 	DJANGO_SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(64))')" \

@@ -84,11 +84,13 @@ class ReaderIndexPage(Page):
     subpage_types = ["readers.ReaderPage"]
     max_count = 1
 
-    def get_context(self, request, *args, **kwargs):
-        from readers.selectors import directory_context
+    # ``readers.selectors`` reads these models, so the models do not import it: ``ReadersConfig``
+    # installs the selectors a page's context needs when the app is ready.
+    selectors = None
 
+    def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        context.update(directory_context(self, request.GET))
+        context.update(self.selectors.directory_context(self, request.GET))
         return context
 
     def get_template(self, request, *args, **kwargs):
@@ -221,11 +223,11 @@ class ReaderPage(Page):
     # with the original), never with figures no review of its own supports.
     exclude_fields_in_copy = list(LIVE_ONLY_FIELDS)
 
-    def get_context(self, request, *args, **kwargs):
-        from readers.selectors import visible_reviews
+    selectors = None  # installed by ``ReadersConfig.ready`` (see ``ReaderIndexPage``)
 
+    def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        context["reviews"] = visible_reviews(self)
+        context["reviews"] = self.selectors.visible_reviews(self)
         return context
 
     def with_content_json(self, content):

@@ -30,13 +30,13 @@ def reader_status(request, page_id):
     """Presence, current prices, the favorite heart and the start / "notify me when free"
     actions (with the visitor's place in the reader's line) for one reader page (HTMX
     fragment)."""
-    from readings.views import QUEUE_PAGE_FIELDS, queue_panel_context
+    from readings.selectors import QUEUE_PAGE_FIELDS, queue_panel_context
 
     page = get_object_or_404(ReaderPage.objects.live().only(*QUEUE_PAGE_FIELDS), pk=page_id)
     context = {
         "reader": page,
         "is_favorite": bool(selectors.favorite_page_ids(request.user, [page.pk])),
-        **queue_panel_context(request, page),
+        **queue_panel_context(request.user, page),
     }
     # Someone in line is polled faster by the queue panel itself; this copy must not go stale.
     seconds = 0 if context["queue"].entry is not None else 15

@@ -1,51 +1,14 @@
-"""Reads of the readings engine, scoped to the user asking."""
+"""Reads the readings views show, scoped to the user asking."""
 
-from .models import OPEN_STATES, BilledMinute, ReadingSession
+from django.utils import timezone
 
-
-def session_for_party(user, public_id):
-    """The reading ``public_id`` if ``user`` is its client or reader (else ``DoesNotExist``)."""
-    from django.db.models import Q
-
-    return ReadingSession.objects.select_related("client", "reader", "reader_page").get(
-        Q(client=user) | Q(reader=user), public_id=public_id
-    )
-
-
-def open_session_of_client(user):
-    return (
-        ReadingSession.objects.filter(client=user, state__in=OPEN_STATES)
-        .select_related("reader", "reader_page")
-        .first()
-    )
-
-
-def pending_requests_for_reader(user):
-    return (
-        ReadingSession.objects.filter(reader=user, state=ReadingSession.State.REQUESTED)
-        .select_related("client")
-        .order_by("created_at")
-    )
-
-
-def live_session_of_reader(user):
-    return (
-        ReadingSession.objects.filter(reader=user, state__in=("accepted", "active", "paused"))
-        .select_related("client")
-        .first()
-    )
-
-
-def minutes_of(session):
-    return BilledMinute.objects.filter(session=session).order_by("minute_index")
-
+from . import presence
+from .models import BOOKING_SLOT_STATES, Booking
 
 # Bookings ---------------------------------------------------------------------------------------
 
 
 def _bookings():
-    from .models import Booking
-
     return Booking.objects.select_related(
         "client", "reader", "reader_page", "hold", "session"
     ).order_by("starts_at", "id")
@@ -64,10 +27,6 @@ def bookings_for_reader(user, *, upcoming=None, now=None):
 
 
 def _scoped(queryset, upcoming, now):
-    from django.utils import timezone
-
-    from .models import BOOKING_SLOT_STATES
-
     if upcoming is None:
         return queryset
     now = now or timezone.now()
@@ -77,15 +36,28 @@ def _scoped(queryset, upcoming, now):
     return queryset.exclude(pk__in=live.values("pk")).order_by("-starts_at", "-id")
 
 
-def booking_for_party(user, public_id):
-    """The booking ``public_id`` if ``user`` is its client or reader (else ``DoesNotExist``)."""
-    from django.db.models import Q
-
-    return _bookings().get(Q(client=user) | Q(reader=user), public_id=public_id)
+# The queue ----------------------------------------------------------------------------------------
 
 
-def pending_bookings_for_reader(user):
-    """Requests waiting for the reader's answer, soonest first."""
-    from .models import Booking
+def queue_panel_context(user, page):
+    """Context of ``readings/queue/_actions.html`` for ``page`` as ``user`` sees it (the queue
+    panel here and the reader page's status fragment in ``readers``)."""
+    queue = presence.queue_status(user, page.user_id, check_reserved=page.presence == "online")
+    return {"page": page, "queue": queue, "offer_seconds": presence.offer_seconds()}
 
-    return _bookings().filter(reader=user, state=Booking.State.PENDING)
+
+# The fields the actions panel reads (``rates`` needs the rate and offers_* columns).
+QUEUE_PAGE_FIELDS = (
+    "id",
+    "title",
+    "url_path",
+    "display_name",
+    "user_id",
+    "presence",
+    "chat_rate_cents",
+    "voice_rate_cents",
+    "video_rate_cents",
+    "offers_chat",
+    "offers_voice",
+    "offers_video",
+)

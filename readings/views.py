@@ -18,7 +18,7 @@ from home.http import redirect_for
 from readers.models import startable_channels
 from wallet.selectors import wallet_summary
 
-from . import agora, chat, services
+from . import agora, chat, selectors, services
 from .errors import ReadingError
 from .forms import PresenceForm, ReaderNoteForm, StartReadingForm
 from .models import LIVE_STATES, QueueEntry, ReadingSession
@@ -345,43 +345,17 @@ def reader_presence(request):
 # "Call me when free": the reader page's actions panel and the reader's queue ---------------------
 
 
-def queue_panel_context(request, page):
-    """Context of ``readings/queue/_actions.html`` for ``page`` (also used by readers:status)."""
-    from . import presence
-
-    queue = presence.queue_status(
-        request.user, page.user_id, check_reserved=page.presence == "online"
-    )
-    return {"page": page, "queue": queue, "offer_seconds": presence.offer_seconds()}
-
-
-# The fields the actions panel reads (``rates`` needs the rate and offers_* columns).
-QUEUE_PAGE_FIELDS = (
-    "id",
-    "title",
-    "url_path",
-    "display_name",
-    "user_id",
-    "presence",
-    "chat_rate_cents",
-    "voice_rate_cents",
-    "video_rate_cents",
-    "offers_chat",
-    "offers_voice",
-    "offers_video",
-)
-
-
 def _queue_page(page_id):
     from django.shortcuts import get_object_or_404
 
     from readers.models import ReaderPage
 
-    return get_object_or_404(ReaderPage.objects.live().only(*QUEUE_PAGE_FIELDS), pk=page_id)
+    pages = ReaderPage.objects.live().only(*selectors.QUEUE_PAGE_FIELDS)
+    return get_object_or_404(pages, pk=page_id)
 
 
 def _queue_panel(request, page, error=None):
-    context = queue_panel_context(request, page)
+    context = selectors.queue_panel_context(request.user, page)
     context["queue_error"] = str(error) if error else ""
     context["queue_needs_top_up"] = bool(error and error.needs_top_up)
     response = render(request, "readings/queue/_panel.html", context)
