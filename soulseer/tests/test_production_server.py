@@ -9,7 +9,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import pytest
 from django.db import connection
@@ -29,14 +29,29 @@ def free_port():
         return sock.getsockname()[1]
 
 
+def database_url(db):
+    """A URL for the test database, over TCP or (the embedded server of `make test` with no
+    environment) a Unix socket directory, which goes percent-encoded in the host part."""
+    host = quote(db["HOST"], safe="") if db["HOST"].startswith("/") else db["HOST"]
+    port = f":{db['PORT']}" if db["PORT"] else ""
+    return f"postgres://{db['USER']}@{host}{port}/{db['NAME']}"
+
+
+def test_the_server_gets_a_url_for_a_socket_database():
+    import dj_database_url
+
+    db = {"USER": "postgres", "HOST": "/tmp/x/.devstack/pg", "PORT": "", "NAME": "test_s"}
+    parsed = dj_database_url.parse(database_url(db))
+    assert (parsed["HOST"], parsed["PORT"], parsed["NAME"]) == ("/tmp/x/.devstack/pg", "", "test_s")
+
+
 @pytest.fixture
 def production_server(tmp_path):
     """gunicorn as render.yaml starts it, one worker, on the test database."""
-    db = connection.settings_dict
     port = free_port()
     env = production_env(
         DJANGO_SETTINGS_MODULE="soulseer.tests.server_settings",
-        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        DATABASE_URL=database_url(connection.settings_dict),
         ALLOWED_HOSTS="127.0.0.1",
         TEST_RATELIMIT_PREFIX=f"ratelimit-server-{uuid.uuid4().hex}",
         WEB_CONCURRENCY="1",
