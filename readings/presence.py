@@ -107,7 +107,7 @@ def lapse_idle_readers(limit=500):
         _pages().filter(pk__in=[pk for pk, _user_id in quiet]).update(presence=presence.OFFLINE)
         for _pk, user_id in quiet:
             record_event(
-                "readings.presence_lapsed",
+                "reader.presence_lapsed",
                 actor=None,
                 target=None,
                 reader_id=user_id,
@@ -145,7 +145,7 @@ def set_presence(reader_user, state):
             # Going online happens at the desk: it counts as its first heartbeat.
             fields["presence_seen_at"] = Now()
         pages.update(**fields)
-        record_event("readings.presence_changed", actor=reader_user, target=None, presence=state)
+        record_event("reader.presence_changed", actor=reader_user, target=None, presence=state)
         if state == presence.ONLINE:
             offer_next(reader_user.pk)
         if coming_online:
@@ -213,7 +213,7 @@ def join_queue(client, reader_page):
     try:
         with transaction.atomic():
             entry = QueueEntry.objects.create(client=client, reader_id=reader_id)
-            record_event("readings.queue_joined", actor=client, target=entry, reader_id=reader_id)
+            record_event("queue.joined", actor=client, target=entry, reader_id=reader_id)
             if current == _presence().ONLINE:
                 offer_next(reader_id)
     except IntegrityError:
