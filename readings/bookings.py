@@ -66,7 +66,7 @@ from wallet.models import LedgerAccount
 from wallet.money import format_cents
 
 from . import services
-from .errors import BookingError, SlotTaken
+from .errors import BookingError, IllegalTransition, SlotTaken
 from .models import Booking, ReadingSession
 
 logger = logging.getLogger(__name__)
@@ -74,6 +74,36 @@ logger = logging.getLogger(__name__)
 State = Booking.State
 SessionState = ReadingSession.State
 EndReason = ReadingSession.EndReason
+
+# Every move a booking can make; anything else is a programming error (``_move`` refuses it).
+# Users meet the checks in the services first, with messages of their own.
+TRANSITIONS = {
+    State.PENDING: frozenset({State.ACCEPTED, State.DECLINED, State.CANCELLED, State.EXPIRED}),
+    State.ACCEPTED: frozenset(
+        {State.IN_PROGRESS, State.CANCELLED, State.NO_SHOW_CLIENT, State.NO_SHOW_READER}
+    ),
+    State.IN_PROGRESS: frozenset({State.COMPLETED}),
+    State.COMPLETED: frozenset(),
+    State.DECLINED: frozenset(),
+    State.CANCELLED: frozenset(),
+    State.EXPIRED: frozenset(),
+    State.NO_SHOW_CLIENT: frozenset(),
+    State.NO_SHOW_READER: frozenset(),
+}
+
+
+def can_transition(from_state, to_state):
+    return to_state in TRANSITIONS.get(from_state, frozenset())
+
+
+def _move(booking, to_state):
+    """Set ``booking.state`` to ``to_state`` if the table allows the move (the caller saves)."""
+    if not can_transition(booking.state, to_state):
+        raise IllegalTransition(
+            booking.state, to_state, f"A booking that is {booking.state} cannot become {to_state}."
+        )
+    booking.state = to_state
+
 
 # First key of the advisory lock that orders one reader's booking inserts ("BOOK").
 BOOKING_LOCK_SPACE = 0x424F4F4B
@@ -409,7 +439,7 @@ def accept(booking, reader):
         at = services.db_now()
         if at >= locked.starts_at - accept_deadline():
             raise BookingError("It is too late to accept this request; it has expired.")
-        locked.state = State.ACCEPTED
+        _move(locked, State.ACCEPTED)
         locked.decided_at = at
         locked.save(update_fields=["state", "decided_at"])
         record_event("booking.accepted", actor=reader, target=locked)
@@ -425,7 +455,7 @@ def decline(booking, reader, reason=""):
             raise BookingError("Only the reader of this booking can decline it.")
         if locked.state != State.PENDING:
             raise BookingError(f"This booking is already {locked.get_state_display().lower()}.")
-        locked.state = State.DECLINED
+        _move(locked, State.DECLINED)
         locked.decided_at = services.db_now()
         locked.cancel_reason = (reason or "").strip()[:300]
         _charge(locked, 0, f"Booking with {_name(locked.reader)} declined")
@@ -495,7 +525,7 @@ def cancel(booking, actor, reason=""):
             {"late_cancellation": True} if charge else None,
         )
         _close_waiting_session(locked, "booking_cancelled")
-        locked.state = State.CANCELLED
+        _move(locked, State.CANCELLED)
         locked.cancelled_by = actor
         locked.cancel_reason = (reason or "").strip()[:300]
         locked.save(update_fields=["state", "cancelled_by", "cancel_reason", "charged_cents"])
@@ -666,6 +696,7 @@ def session_started_locked(session, at):
     booking = Booking.objects.select_for_update().get(session_id=session.pk)
     if booking.state != State.ACCEPTED:
         raise BookingError(f"This booking is {booking.get_state_display().lower()}.")
+    _move(booking, State.IN_PROGRESS)
     if booking.client_joined_at is None:
         updates["client_joined_at"] = at
     if booking.reader_joined_at is None:
@@ -700,7 +731,7 @@ def settle_session_locked(session, at, reason):
         f"Booked reading with {_name(booking.reader)}",
         {"reading": str(session.public_id), "minutes": minutes},
     )
-    booking.state = State.COMPLETED
+    _move(booking, State.COMPLETED)
     booking.save(update_fields=["state", "charged_cents"])
     record_event(
         "booking.completed",
@@ -731,7 +762,7 @@ def _expire_unanswered(at, limit):
             locked = _lock(Booking(pk=pk))
             if locked.state != State.PENDING:
                 continue
-            locked.state = State.EXPIRED
+            _move(locked, State.EXPIRED)
             locked.decided_at = services.db_now()
             _charge(locked, 0, f"Booking with {_name(locked.reader)} not answered")
             locked.save(update_fields=["state", "decided_at", "charged_cents"])
@@ -762,7 +793,7 @@ def _apply_no_shows(at, limit):
             if locked.state != State.ACCEPTED:
                 continue
             if locked.reader_joined_at is None:
-                locked.state = State.NO_SHOW_READER
+                _move(locked, State.NO_SHOW_READER)
                 _charge(locked, 0, f"{_name(locked.reader)} did not join the booked reading")
                 services.record_missed_request(locked.reader_id, at)
                 when = _local(locked.starts_at, locked.client)
@@ -774,7 +805,7 @@ def _apply_no_shows(at, limit):
                     locked,
                 )
             else:
-                locked.state = State.NO_SHOW_CLIENT
+                _move(locked, State.NO_SHOW_CLIENT)
                 amount = locked.price_cents * client_no_show_percent() // 100
                 _charge(
                     locked,

@@ -735,3 +735,26 @@ def test_the_beat_schedule_runs_the_sweep(settings):
         "no_show_client": 0,
         "ended": 0,
     }
+
+
+def test_a_booking_moves_only_along_its_transition_table():
+    from readings.bookings import TRANSITIONS, can_transition
+
+    State = Booking.State
+    assert set(TRANSITIONS) == set(State.values)
+    assert can_transition(State.PENDING, State.ACCEPTED)
+    assert can_transition(State.IN_PROGRESS, State.COMPLETED)
+    assert not can_transition(State.COMPLETED, State.CANCELLED)
+    assert not can_transition(State.PENDING, State.IN_PROGRESS)
+    for final in (State.COMPLETED, State.DECLINED, State.CANCELLED, State.EXPIRED):
+        assert not TRANSITIONS[final]
+
+
+def test_an_illegal_booking_move_is_refused_and_the_state_kept():
+    from readings.bookings import _move
+    from readings.errors import IllegalTransition
+
+    booking = Booking(state=Booking.State.DECLINED)
+    with pytest.raises(IllegalTransition):
+        _move(booking, Booking.State.ACCEPTED)
+    assert booking.state == Booking.State.DECLINED
