@@ -224,15 +224,21 @@ def _lock_page(page_id):
     return ReaderPage.objects.select_for_update().only("pk").get(pk=page_id)
 
 
-def check_review_allowed(client, reading):
-    """The reader page ``client`` may review for ``reading``, or a ValidationError saying why."""
+def qualifies_for_review(reading):
+    """The review rule: the reading ended after ``REVIEW_MIN_PAID_MINUTES`` paid minutes or more."""
     from readings.models import ReadingSession
 
+    return (
+        reading.state == ReadingSession.State.ENDED
+        and paid_minutes(reading) >= REVIEW_MIN_PAID_MINUTES
+    )
+
+
+def check_review_allowed(client, reading):
+    """The reader page ``client`` may review for ``reading``, or a ValidationError saying why."""
     if reading is None or reading.client_id != client.pk:
         raise ValidationError("You can only review your own readings.")
-    if reading.state != ReadingSession.State.ENDED or paid_minutes(reading) < (
-        REVIEW_MIN_PAID_MINUTES
-    ):
+    if not qualifies_for_review(reading):
         raise ValidationError(
             f"You can review a reader after a completed reading of at least "
             f"{REVIEW_MIN_PAID_MINUTES} paid minutes."

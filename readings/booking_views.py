@@ -477,6 +477,34 @@ def my_bookings(request):
     return render(request, "readings/bookings/list.html", context)
 
 
+MY_READINGS_PAGE_SIZE = 20
+
+
+@role_required("client", "reader")
+@require_GET
+def my_readings(request):
+    """A client's readings: upcoming bookings, then every reading that took place (reader,
+    channel, length, cost, summary and transcript, the review, "book again"), newest first,
+    then past bookings that did not take place."""
+    from django.core.paginator import Paginator
+
+    user = request.user
+    paginator = Paginator(selectors.readings_for_client(user), MY_READINGS_PAGE_SIZE)
+    page_obj = paginator.get_page(request.GET.get("page"))
+    context = {
+        "zone": viewer_zone(request),
+        "upcoming": list(selectors.bookings_for_client(user, upcoming=True)),
+        "page_obj": page_obj,
+        "readings": [selectors.past_reading(session) for session in page_obj],
+        "missed": (
+            list(selectors.bookings_that_did_not_happen(user)[:PAST_SHOWN])
+            if page_obj.number == 1
+            else []
+        ),
+    }
+    return render(request, "readings/mine.html", context)
+
+
 @role_required("reader")
 @require_GET
 def reader_bookings_summary(request):

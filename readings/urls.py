@@ -18,6 +18,7 @@ urlpatterns = [
     path("book/<int:page_id>/", booking_views.book, name="book"),
     path("book/<int:page_id>/confirm/", booking_views.book_confirm, name="book_confirm"),
     path("bookings/", booking_views.my_bookings, name="bookings"),
+    path("mine/", booking_views.my_readings, name="mine"),
     path(
         "bookings/desk-summary/",
         booking_views.reader_bookings_summary,
