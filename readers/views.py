@@ -140,6 +140,7 @@ def dashboard(request):
     if page is None:
         return redirect("readers:apply")
     from wallet.models import PayoutAccount
+    from wallet.selectors import earnings_report
 
     payout_account = PayoutAccount.objects.filter(user=request.user).first()
     try:
@@ -152,6 +153,7 @@ def dashboard(request):
     workflow_state = page.current_workflow_state
     context = {
         "reader_page": page,
+        "earnings": earnings_report(request.user),
         "payout_account": payout_account,
         "payout_url": payout_url,
         "reviews": reviews,

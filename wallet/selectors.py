@@ -238,3 +238,77 @@ def history_lines(entries):
             entry.transfer.metadata = {**extra, **(entry.transfer.metadata or {})}
         lines.append(explain(entry))
     return lines
+
+
+# A reader's earnings ------------------------------------------------------------------------------
+
+# The transfers that pay a reader for a sale: live minutes, and captured booking holds.
+SALE_KINDS = (TransferKind.READING, TransferKind.HOLD_POST)
+CHANNEL_LABELS = {"chat": "Chat", "voice": "Voice", "video": "Video"}
+
+
+@dataclass
+class EarningsRow:
+    label: str
+    today: int = 0
+    week: int = 0
+    month: int = 0
+
+
+@dataclass
+class EarningsReport:
+    rows: list = field(default_factory=list)  # one EarningsRow per channel that earned
+    total: EarningsRow = field(default_factory=lambda: EarningsRow("All readings"))
+    available: int = 0  # the earnings balance: what can be paid out now
+
+
+def earnings_report(user, *, now=None):
+    """What ``user`` earned from sales today, over the last 7 and 30 days (days as the reader's
+    own time zone counts them, today included), per channel, and what is available to pay out.
+    Two queries: the balance, and one aggregate over the earnings account's last 30 days."""
+    import zoneinfo
+
+    from django.db.models import Q, Sum
+    from django.db.models.fields.json import KeyTextTransform
+
+    report = EarningsReport()
+    account = LedgerAccount.objects.filter(owner=user, kind=Kind.READER_EARNINGS).first()
+    if account is None:
+        return report
+    report.available = account.balance
+    try:
+        zone = zoneinfo.ZoneInfo(user.timezone or "UTC")
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        zone = zoneinfo.ZoneInfo("UTC")
+    today = timezone.localtime(now or timezone.now(), zone).date()
+
+    def day_start(days_back):
+        return datetime.combine(today - timedelta(days=days_back), time.min, tzinfo=zone)
+
+    rows = (
+        Entry.objects.filter(
+            account=account,
+            amount__gt=0,
+            transfer__kind__in=SALE_KINDS,
+            created_at__gte=day_start(29),
+        )
+        .values(channel=KeyTextTransform("channel", "transfer__metadata"))
+        .annotate(
+            today=Sum("amount", filter=Q(created_at__gte=day_start(0))),
+            week=Sum("amount", filter=Q(created_at__gte=day_start(6))),
+            month=Sum("amount"),
+        )
+        .order_by("channel")
+    )
+    for row in rows:
+        line = EarningsRow(
+            CHANNEL_LABELS.get(row["channel"], "Other"),
+            row["today"] or 0,
+            row["week"] or 0,
+            row["month"] or 0,
+        )
+        report.rows.append(line)
+        report.total.today += line.today
+        report.total.week += line.week
+        report.total.month += line.month
+    return report

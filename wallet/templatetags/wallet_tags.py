@@ -19,6 +19,8 @@ def wallet_chip(context, variant="desktop", oob=False):
     return {
         "show": True,
         "summary": wallet_summary(user, request),
+        # A reader is paid, not paying: the chip shows what they can pay out.
+        "as_reader": getattr(user, "is_reader", False),
         "variant": variant,
         "oob": oob,
     }
