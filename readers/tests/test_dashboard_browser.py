@@ -16,9 +16,7 @@ def site():
     return default_site()
 
 
-def test_a_reader_sees_earnings_in_the_header_and_on_the_dashboard(
-    browser_page, live_server, site
-):
+def test_a_reader_sees_earnings_in_the_header_and_on_the_dashboard(browser_page, live_server, site):
     page = browser_page
     reader = make_reader(presence="online", chat=300)
     client = make_client(balance=5_000)
