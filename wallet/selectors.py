@@ -312,3 +312,52 @@ def earnings_report(user, *, now=None):
         report.total.week += line.week
         report.total.month += line.month
     return report
+
+
+# The statement as a file --------------------------------------------------------------------------
+
+STATEMENT_COLUMNS = (
+    "Date",
+    "Description",
+    "Detail",
+    "Type",
+    "Account",
+    "Amount (USD)",
+    "Reference",
+)
+_STATEMENT_BATCH = 500
+# A spreadsheet runs a cell that starts like a formula: text cells get a leading apostrophe.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text_cell(value):
+    value = str(value or "")
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def statement_rows(entries, zone):
+    """The CSV rows of ``entries`` (a ``history_entries`` queryset), explained like the page
+    explains them, read in batches so a long history never sits in memory at once."""
+    from .money import decimal_string
+
+    batch = []
+
+    def flush():
+        for line in history_lines(batch):
+            entry = line.entry
+            yield (
+                timezone.localtime(entry.created_at, zone).strftime("%Y-%m-%d %H:%M"),
+                _text_cell(line.title),
+                _text_cell(line.detail),
+                _text_cell(entry.transfer.get_kind_display()),
+                "Earnings" if line.is_earnings else "Wallet",
+                decimal_string(entry.amount),
+                str(entry.transfer.public_id),
+            )
+        batch.clear()
+
+    for entry in entries.iterator(chunk_size=_STATEMENT_BATCH):
+        batch.append(entry)
+        if len(batch) == _STATEMENT_BATCH:
+            yield from flush()
+    yield from flush()

@@ -8,6 +8,7 @@ urlpatterns = [
     # Wallet pages (overview, history, limits, receipts)
     path("", views.overview, name="overview"),
     path("limits/", views.update_spending_limits, name="spending_limits"),
+    path("statement.csv", views.statement_csv, name="statement_csv"),
     path("activity/<uuid:public_id>/", views.transfer_detail, name="transfer_detail"),
     # Top-ups, saved cards, auto-reload and payouts (Stripe flows)
     path("topup/", views.topup, name="topup"),

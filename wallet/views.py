@@ -7,7 +7,7 @@ from django.conf import settings as django_settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -125,6 +125,50 @@ def overview(request):
     else:
         response = _render_overview(request)
     patch_vary_headers(response, ["HX-Request", "HX-Target"])
+    return response
+
+
+class _Echo:
+    """A file-like object whose ``write`` returns the line, for streaming ``csv.writer``."""
+
+    def write(self, value):
+        return value
+
+
+@login_required
+def statement_csv(request):
+    """The wallet history as a CSV file, with the page's filters (type, dates)."""
+    import csv
+
+    from django.http import StreamingHttpResponse
+
+    form = HistoryFilterForm(request.GET or None)
+    if request.GET and not form.is_valid():
+        problems = " ".join(str(error) for errors in form.errors.values() for error in errors)
+        return HttpResponse(
+            f"These filters cannot make a statement: {problems}",
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    filters = form.cleaned_data if form.is_bound else {}
+    entries = selectors.history_entries(
+        request.user,
+        category=filters.get("type", ""),
+        date_from=filters.get("date_from"),
+        date_to=filters.get("date_to"),
+    )
+    writer = csv.writer(_Echo())
+    zone = timezone.get_current_timezone()
+
+    def body():
+        yield writer.writerow(selectors.STATEMENT_COLUMNS)
+        for row in selectors.statement_rows(entries, zone):
+            yield writer.writerow(row)
+
+    response = StreamingHttpResponse(body(), content_type="text/csv; charset=utf-8")
+    stamp = timezone.localdate().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="soulseer-statement-{stamp}.csv"'
+    response["Cache-Control"] = "private, no-store"
     return response
 
 
