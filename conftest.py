@@ -1,7 +1,6 @@
 """Project-wide pytest configuration."""
 
 import pytest
-from django.db import connections
 
 from soulseer.testing import database
 
@@ -29,6 +28,20 @@ def pytest_fixture_setup(fixturedef, request):
         # hands out other connection objects (``soulseer.testing.database``): give them the
         # migration snapshot right before the test's database setup restores it.
         database.give_snapshots_to_this_context()
+        if _transactional(request.node):
+            # The restore must start from an empty database.
+            with request.getfixturevalue("django_db_blocker").unblock():
+                database.prepare_restore()
+
+
+def _transactional(item):
+    marker = item.get_closest_marker("django_db")
+    names = getattr(item, "fixturenames", ())
+    return bool(
+        (marker is not None and marker.kwargs.get("transaction"))
+        or "transactional_db" in names
+        or "live_server" in names
+    )
 
 
 @pytest.fixture(scope="session")
@@ -41,15 +54,4 @@ def django_db_setup(django_db_setup, django_db_blocker):
     database.remember_snapshots()
     yield
     with django_db_blocker.unblock():
-        for connection in connections.all(initialized_only=True):
-            snapshot = getattr(connection, "_test_serialized_contents", None)
-            if snapshot and _truncated(connection):
-                connection.creation.deserialize_db_from_string(snapshot)
-
-
-def _truncated(connection):
-    # Migrations always leave content types behind; only a transactional test's flush removes
-    # them all.
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT NOT EXISTS (SELECT 1 FROM django_content_type)")
-        return cursor.fetchone()[0]
+        database.restore_if_not_as_migrated()

@@ -8,9 +8,9 @@ import pytest
 from django.core.management import call_command
 from wagtail.models import Page
 
-from home import demo_images
+from demo import images as demo_images
+from demo.tests.test_demo_content import tiny_jpeg
 from home.models import HelpIndexPage, HelpPage, HomePage, StandardPage
-from home.tests.test_demo_content import tiny_jpeg
 from readers.models import ReaderIndexPage, ReaderPage
 from shop.models import ProductPage, ShopIndexPage
 

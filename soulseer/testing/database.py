@@ -10,9 +10,13 @@ database), and its flush runs ``post_migrate``, which recreates content types un
 ``ContentType``'s cache still holds the old ones (the reference index then fails its foreign key).
 """
 
+import json
+
 from django.db import connections
 
+CONTENT_TYPE = "contenttypes.contenttype"
 _snapshots = {}
+_content_type_snapshots = {}
 
 
 def remember_snapshots():
@@ -29,6 +33,33 @@ def give_snapshots_to_this_context():
         connections[alias]._test_serialized_contents = snapshot
 
 
+def restore_if_not_as_migrated():
+    """Put each test database back as migrations left it when a test did not (no content types,
+    or no Wagtail root page): empty it and load the snapshot."""
+    from django.core.management import call_command
+
+    for alias, snapshot in _snapshots.items():
+        connection = connections[alias]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT NOT EXISTS (SELECT 1 FROM django_content_type)"
+                " OR NOT EXISTS (SELECT 1 FROM wagtailcore_page)"
+            )
+            if not cursor.fetchone()[0]:
+                continue
+        # Sequences stay where they are (as in a transactional test's own flush): the
+        # snapshot brings back rows with their ids, and new rows must not reuse them.
+        call_command(
+            "flush",
+            database=alias,
+            interactive=False,
+            inhibit_post_migrate=True,
+            reset_sequences=False,
+            verbosity=0,
+        )
+        connection.creation.deserialize_db_from_string(snapshot)
+
+
 def other_sessions_in_flight(connection):
     """Other sessions on this test database that are running a statement or hold a transaction
     open (a live-server request still handling a webhook, say): ``(pid, state, query)`` rows."""
@@ -42,3 +73,65 @@ def other_sessions_in_flight(connection):
             """
         )
         return cursor.fetchall()
+
+
+def wait_for_other_sessions(timeout=20, settle=0.3):
+    """Wait until no other session on the test database has run a statement or held a
+    transaction open for ``settle`` seconds (a live-server request still running after its
+    test). One still there after ``timeout`` is a leak: it is ended, so the flush that follows
+    cannot hang the suite, and the caller is told (``AssertionError`` with what it did)."""
+    import time
+
+    from django.db import connection
+
+    deadline = time.monotonic() + timeout
+    quiet_since = None
+    while True:
+        sessions = other_sessions_in_flight(connection)
+        now = time.monotonic()
+        if sessions:
+            quiet_since = None
+            if now > deadline:
+                with connection.cursor() as cursor:
+                    for pid, _state, _query in sessions:
+                        cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+                raise AssertionError(f"database sessions still open after the test: {sessions}")
+        elif quiet_since is None:
+            quiet_since = now
+        elif now - quiet_since >= settle:
+            return
+        time.sleep(0.05)
+
+
+def prepare_restore():
+    """Before a transactional test restores the snapshot: empty each test database that holds
+    rows (a late live-server request may have written some after the last flush; the restore
+    would collide with them), then load the snapshot's content types first. The restore saves
+    rows whose signal handlers look content types up; with ``ContentType``'s cache cold and the
+    table empty, a lookup would create a content type under a new id and the restore's own row
+    would then collide with it."""
+    from django.core import serializers
+    from django.core.management import call_command
+
+    for alias in _snapshots:
+        with connections[alias].cursor() as cursor:
+            cursor.execute("SELECT EXISTS (SELECT 1 FROM django_content_type)")
+            has_rows = cursor.fetchone()[0]
+        if has_rows:
+            call_command(
+                "flush",
+                database=alias,
+                interactive=False,
+                inhibit_post_migrate=True,
+                reset_sequences=False,
+                verbosity=0,
+            )
+        for obj in serializers.deserialize("json", _content_types(alias), using=alias):
+            obj.save()
+
+
+def _content_types(alias):
+    if alias not in _content_type_snapshots:
+        rows = [row for row in json.loads(_snapshots[alias]) if row["model"] == CONTENT_TYPE]
+        _content_type_snapshots[alias] = json.dumps(rows)
+    return _content_type_snapshots[alias]

@@ -17,6 +17,7 @@ import shutil
 import pytest
 
 from accounts.tests.factories import DEFAULT_PASSWORD
+from soulseer.testing import database
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 NO_NETWORK = "MAP * ~NOTFOUND , EXCLUDE localhost , EXCLUDE 127.0.0.1"
@@ -105,14 +106,21 @@ def csp_violations(context):
 def browser_page(django_allow_async_unsafe, django_db_setup, csp_violations, page):
     """A Playwright page for a ``@pytest.mark.browser`` test (request it before DB fixtures).
     The test fails if a page of a watched context reported a CSP violation."""
+    # The first ``page`` of a session starts an event loop, after which this thread sees other
+    # connection objects: a test whose database was set up before (a ``django_db`` marker) ends
+    # with a flush on them, which must find the snapshot too.
+    database.give_snapshots_to_this_context()
     page.set_default_timeout(15_000)
     yield page
     # Reports arrive asynchronously: let the last page deliver what it has queued.
     if not page.is_closed():
         page.wait_for_timeout(100)
-    assert not csp_violations.reports, "Content-Security-Policy violations:\n" + "\n".join(
-        csp_violations.reports
-    )
+    violations = list(csp_violations.reports)
+    # No request of this test may still run when its database is flushed: close the browser
+    # context (no more polling), then let the live server's last requests finish.
+    page.context.close()
+    database.wait_for_other_sessions()
+    assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
 
 
 def log_in(page, live_server, user, password=DEFAULT_PASSWORD):

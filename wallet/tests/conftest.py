@@ -138,23 +138,7 @@ def local_stripe(stripe_settings, live_server, django_db_serialized_rollback, tr
     server.deliver_webhooks_to(NOWHERE)
     # A webhook localstripe sent before that may still be in a live-server transaction: the
     # flush that ends this test would wait on its locks. Let it finish first.
-    wait_for_live_server_sessions()
-
-
-def wait_for_live_server_sessions(timeout=20):
-    """Wait until no other session on the test database runs a statement or holds a
-    transaction open. One still there after ``timeout`` is a leak: it is ended (so the flush
-    cannot hang the suite) and the test fails with what it was doing."""
-    from django.db import connection
-
-    deadline = time.monotonic() + timeout
-    while sessions := database.other_sessions_in_flight(connection):
-        if time.monotonic() > deadline:
-            with connection.cursor() as cursor:
-                for pid, _state, _query in sessions:
-                    cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
-            pytest.fail(f"database sessions still open after the test: {sessions}")
-        time.sleep(0.05)
+    database.wait_for_other_sessions()
 
 
 @pytest.fixture

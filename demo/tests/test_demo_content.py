@@ -11,7 +11,8 @@ from wagtail.images import get_image_model
 from wagtail.models import Page, PageLogEntry, ReferenceIndex, Revision, Site
 
 from accounts.models import User
-from home import demo_content, demo_images
+from demo import content as demo_content
+from demo import images as demo_images
 from home.models import HelpIndexPage, HelpPage, HomePage, StandardPage
 from readers import availability
 from readers.models import AvailabilityRule, ReaderIndexPage, ReaderPage, Specialty

@@ -4,7 +4,7 @@ Idempotent: pages are looked up by slug under their parent, images by title in t
 users by username, specialties by slug. Anything that already exists is left exactly as it is
 (staff may have edited it), so a second run creates nothing and publishes nothing.
 
-Images are generated with Pillow (``home.demo_images``) and saved through Wagtail's ``Image``
+Images are generated with Pillow (``demo.images``) and saved through Wagtail's ``Image``
 model, so they land in whatever ``default_storage`` is configured (local disk or S3/R2).
 """
 
@@ -28,8 +28,8 @@ from wagtail.signal_handlers import disable_reference_index_auto_update
 from wagtail.utils.file import hash_filelike
 
 from accounts.models import User
-from home import demo_content as content
-from home import demo_images
+from demo import content
+from demo import images as demo_images
 from home.models import HelpIndexPage, HelpPage, HomePage, StandardPage
 from readers import availability
 from readers.models import ReaderIndexPage, ReaderPage, Specialty
