@@ -5,6 +5,7 @@ pytest-django's ``live_server`` is WSGI only (no WebSockets), so ``asgi_server``
 ASGI application (``soulseer.asgi``) under uvicorn in a thread, against the test database.
 """
 
+import copy
 import re
 import socket
 import threading
@@ -18,6 +19,7 @@ from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 from home.models import MarketplaceSettings
 from readings.models import ChatMessage, ReadingSession
 from readings.tests.factories import active_session, make_client, make_reader
+from soulseer.settings import base as base_settings
 from soulseer.testing.playwright import *  # noqa: F403 (Chromium launch and page fixtures)
 from soulseer.testing.playwright import default_site, log_in
 from wallet.selectors import wallet_summary
@@ -29,12 +31,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def _in_memory_channel_layer(settings):
     """Overrides the readings conftest fixture: the live server and its WebSockets use the real
     Redis channel layer."""
-    settings.CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [settings.REDIS_URL], "prefix": "asgi-test-browser"},
-        }
-    }
+    # The product's Redis layer (its socket timeout too), under a prefix of its own.
+    layer = copy.deepcopy(base_settings.CHANNEL_LAYERS["default"])
+    layer["CONFIG"]["hosts"][0]["address"] = settings.REDIS_URL
+    layer["CONFIG"]["prefix"] = "asgi-test-browser"
+    settings.CHANNEL_LAYERS = {"default": layer}
 
 
 @pytest.fixture

@@ -36,28 +36,16 @@ def give_snapshots_to_this_context():
 def restore_if_not_as_migrated():
     """Put each test database back as migrations left it when a test did not (no content types,
     or no Wagtail root page): empty it and load the snapshot."""
-    from django.core.management import call_command
-
     for alias, snapshot in _snapshots.items():
-        connection = connections[alias]
-        with connection.cursor() as cursor:
+        with connections[alias].cursor() as cursor:
             cursor.execute(
                 "SELECT NOT EXISTS (SELECT 1 FROM django_content_type)"
                 " OR NOT EXISTS (SELECT 1 FROM wagtailcore_page)"
             )
             if not cursor.fetchone()[0]:
                 continue
-        # Sequences stay where they are (as in a transactional test's own flush): the
-        # snapshot brings back rows with their ids, and new rows must not reuse them.
-        call_command(
-            "flush",
-            database=alias,
-            interactive=False,
-            inhibit_post_migrate=True,
-            reset_sequences=False,
-            verbosity=0,
-        )
-        connection.creation.deserialize_db_from_string(snapshot)
+        _empty_with_content_types(alias)
+        connections[alias].creation.deserialize_db_from_string(snapshot)
 
 
 def other_sessions_in_flight(connection):
@@ -106,28 +94,34 @@ def wait_for_other_sessions(timeout=20, settle=0.3):
 def prepare_restore():
     """Before a transactional test restores the snapshot: empty each test database that holds
     rows (a late live-server request may have written some after the last flush; the restore
-    would collide with them), then load the snapshot's content types first. The restore saves
-    rows whose signal handlers look content types up; with ``ContentType``'s cache cold and the
-    table empty, a lookup would create a content type under a new id and the restore's own row
-    would then collide with it."""
+    would collide with them), then load the snapshot's content types first."""
+    for alias in _snapshots:
+        _empty_with_content_types(alias)
+
+
+def _empty_with_content_types(alias):
+    """Empty ``alias`` (sequences kept, as a transactional test's own flush keeps them: the
+    snapshot brings rows back with their ids) and load the snapshot's content types. A restore
+    saves rows whose signal handlers look content types up; with ``ContentType``'s cache cold and
+    the table empty, a lookup would create one under a new id, and the restore's own row would
+    then collide with it."""
     from django.core import serializers
     from django.core.management import call_command
 
-    for alias in _snapshots:
-        with connections[alias].cursor() as cursor:
-            cursor.execute("SELECT EXISTS (SELECT 1 FROM django_content_type)")
-            has_rows = cursor.fetchone()[0]
-        if has_rows:
-            call_command(
-                "flush",
-                database=alias,
-                interactive=False,
-                inhibit_post_migrate=True,
-                reset_sequences=False,
-                verbosity=0,
-            )
-        for obj in serializers.deserialize("json", _content_types(alias), using=alias):
-            obj.save()
+    with connections[alias].cursor() as cursor:
+        cursor.execute("SELECT EXISTS (SELECT 1 FROM django_content_type)")
+        has_rows = cursor.fetchone()[0]
+    if has_rows:
+        call_command(
+            "flush",
+            database=alias,
+            interactive=False,
+            inhibit_post_migrate=True,
+            reset_sequences=False,
+            verbosity=0,
+        )
+    for obj in serializers.deserialize("json", _content_types(alias), using=alias):
+        obj.save()
 
 
 def _content_types(alias):
