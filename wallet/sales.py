@@ -15,7 +15,7 @@ from django.db.models import TextChoices
 from .errors import InsufficientFunds, SpendingLimitReached
 from .models import LedgerAccount
 from .money import format_cents
-from .services import ledger_currency, spending_room, wallet_of
+from .services import ledger_currency, spending_room
 
 
 class SaleKind(TextChoices):
@@ -47,35 +47,34 @@ def _marketplace_settings():
     return MarketplaceSettings() if site is None else MarketplaceSettings.for_site(site)
 
 
-def _balance(client):
-    return (
+def _wallet(client, *, with_limits=True):
+    """``(balance, room under each limit)`` of the client's wallet, read without creating it
+    (a client with no wallet has 0 and no room to spend); ``with_limits=False`` skips the
+    limits (an empty room)."""
+    row = (
         LedgerAccount.objects.filter(
             kind=LedgerAccount.Kind.CLIENT_WALLET, owner=client, currency=ledger_currency()
         )
-        .values_list("balance", flat=True)
+        .values_list("pk", "balance")
         .first()
-        or 0
     )
-
-
-def _room_under_limits(client):
-    return spending_room(client.pk, wallet_of(client).pk)
+    if row is None:
+        return 0, {}
+    return row[1], spending_room(client.pk, row[0]) if with_limits else {}
 
 
 def check_can_pay(client, amount, *, within_limits=True):
     """Raise ``InsufficientFunds`` when the wallet holds less than ``amount`` cents, or
     ``SpendingLimitReached`` (with ``period``, ``limit``, ``remaining``) when one of the
     client's own limits would refuse it. ``within_limits=False`` checks the balance only."""
-    balance = _balance(client)
+    balance, room = _wallet(client, with_limits=within_limits)
     if balance < amount:
         raise InsufficientFunds(
             f"This costs {format_cents(amount)} and your wallet has {format_cents(balance)}.",
             needed=amount,
             balance=balance,
         )
-    if not within_limits:
-        return
-    for period, (cap, left) in _room_under_limits(client).items():
+    for period, (cap, left) in room.items():
         if amount > left:
             raise SpendingLimitReached(
                 f"This payment of {format_cents(amount)} would go over your {period} spending "
@@ -98,7 +97,7 @@ def affordable_units(client, unit_cents):
     """How many whole units of ``unit_cents`` (minutes, say) the client can pay now."""
     if unit_cents <= 0:
         raise ValueError("a unit costs at least one cent")
-    room = _balance(client)
-    for _cap, left in _room_under_limits(client).values():
-        room = min(room, left)
-    return max(room, 0) // unit_cents
+    balance, room = _wallet(client)
+    for _cap, left in room.values():
+        balance = min(balance, left)
+    return max(balance, 0) // unit_cents
