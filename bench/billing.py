@@ -2,7 +2,8 @@
 one minute due, printed as minute-charges/s beside pgbench tpcb-like TPS from the same run.
 
 Set-up (not timed): N clients with funded wallets (a few large balanced top-ups), N readers
-with earnings accounts, N active chat sessions whose minute 1 has just started (bulk inserts).
+with earnings accounts, N active chat sessions (each with its purchase) whose minute 1 has just
+started (bulk inserts).
 
 Usage: .venv/bin/python bench/billing.py [--sizes 1000,10000,100000] [--batch 5000]
        [--no-events] [--pgbench-seconds 10]
@@ -82,22 +83,33 @@ def make_sessions(count):
     # The sessions last, just before the sweep: active for 65 s, minute 0 already accounted
     # for, so minute 1 is due for every session and minute 2 only 55 s after set-up (a slow
     # set-up would otherwise leave some sessions two minutes due, more work than one cycle's).
+    # Each session with its purchase (wallet.sales: every minute's charge attaches to it), as
+    # request_reading opens them.
     with connection.cursor() as cursor:
         cursor.execute(
             """
+            WITH purchase AS (
+                INSERT INTO wallet_purchase
+                    (public_id, kind, client_id, seller_id, reference, description, summary,
+                     detail_url, reader_share_percent, metadata, created_at)
+                SELECT gen_random_uuid(), 'reading', c, r, 'bench:' || gen_random_uuid(),
+                       'Chat reading', '', '', 70, '{}', now()
+                FROM unnest(%s::bigint[], %s::bigint[]) AS t(c, r)
+                RETURNING id, client_id, seller_id
+            )
             INSERT INTO readings_readingsession
                 (public_id, client_id, reader_id, channel, state, rate_cents,
                  reader_share_percent, free_minutes, created_at, started_at, accepted_at,
                  paused_total, next_minute_at, billed_minutes, paid_minutes, total_cents,
-                 reader_earned_cents, low_balance_notified, end_reason)
-            SELECT gen_random_uuid(), c, r, 'chat', 'active', 299, 70, 0, now(),
+                 reader_earned_cents, low_balance_notified, end_reason, purchase_id)
+            SELECT gen_random_uuid(), client_id, seller_id, 'chat', 'active', 299, 70, 0, now(),
                    now() - interval '65 seconds', now() - interval '70 seconds', interval '0',
-                   now() - interval '5 seconds', 1, 1, 299, 209, false, ''
-            FROM unnest(%s::bigint[], %s::bigint[]) AS t(c, r)
+                   now() - interval '5 seconds', 1, 1, 299, 209, false, '', id
+            FROM purchase
             """,
             [[u.pk for u in clients], [u.pk for u in readers]],
         )
-    analyze("readings_readingsession", "readings_billedminute")
+    analyze("wallet_purchase", "readings_readingsession", "readings_billedminute")
 
 
 def end_bench_sessions(run=None):

@@ -44,6 +44,8 @@ class Action(models.TextChoices):
     REVIEW_HIDDEN = "review.hidden"
     REVIEW_SHOWN = "review.shown"
 
+    WALLET_SALE_CHARGED = "wallet.sale_charged"
+    WALLET_SALE_CAPTURED = "wallet.sale_captured"
     WALLET_TOP_UP_CREDITED = "wallet.top_up_credited"
     WALLET_TOP_UP_REJECTED = "wallet.top_up_rejected"
     WALLET_TOP_UP_FLAGGED = "wallet.top_up_flagged"

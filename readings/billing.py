@@ -1,22 +1,13 @@
-"""Per-minute billing of live readings, set-based.
+"""The per-minute billing sweep of live readings.
 
 ``charge_due_minutes()`` (Celery beat, every ~10 s) takes active sessions whose next minute has
 started by database time (``next_minute_at <= clock_timestamp()``, read once per sweep from the
 partial index of active sessions) in batches locked ``FOR UPDATE SKIP LOCKED`` (two sweeps never
 bill the same session; a session being ended or paused is skipped and billed by that service
-instead) and, per batch, in one transaction:
-
-1. locks the client wallets, reader earnings and the platform account in id order and reads
-   their balances;
-2. works out, per session, the minutes due (possibly several after an outage), free or paid,
-   stopping at the first minute the wallet cannot pay;
-3. writes all paid minutes as wallet transfers in two statements (``wallet.transfer_many``; key
-   ``reading:<session id>:minute:<n>``, legs client -rate, reader +share, platform +remainder;
-   the platform account is updated once per batch by the statement-level trigger);
-4. records every minute in ``BilledMinute`` (UNIQUE session, minute_index: a second charge of
-   the same minute is impossible, it would roll the batch back) and advances the sessions;
-5. ends the sessions that could not pay (``insufficient_funds``) and queues the live events
-   (``billing_tick``, ``free_time_over``, ``low_balance``, ``ended``) for after commit.
+instead) and bills each batch in one transaction (``services.bill_and_end``: the minutes through
+``readings.metering`` and the wallet's sale path, then the sessions that could not pay end).
+Live events go out after each batch commits, from one background thread (``_EventSender``),
+batched per Redis host (``send_pipelined``).
 
 The billing rule (per started minute, prepaid) is written down in ``readings.services``.
 """
@@ -29,45 +20,13 @@ import time
 from asgiref.sync import async_to_sync
 from django.db import transaction
 
-from wallet import sales
-from wallet import services as wallet
-from wallet.errors import InsufficientFunds, SpendingLimitReached
-from wallet.models import LedgerAccount, Transfer
+from soulseer.db import bulk_cursor
 
-from . import events
-from .models import ReadingSession
+from . import events, services
 
 logger = logging.getLogger(__name__)
 
-State = ReadingSession.State
 DEFAULT_BATCH_SIZE = 5000
-LOW_BALANCE_MINUTES = 2
-
-_SESSIONS_SQL = """
-    SELECT s.id, s.public_id, s.state, s.rate_cents, s.reader_share_percent, s.free_minutes,
-           s.billed_minutes, s.paid_minutes, s.total_cents, s.reader_earned_cents,
-           s.low_balance_notified, s.channel, s.client_id, s.reader_id,
-           -- minutes started by %(at)s (or by the pause): floor(served / 60 s) + 1
-           GREATEST(FLOOR(EXTRACT(EPOCH FROM (
-               (CASE WHEN s.state = 'paused' THEN s.paused_at ELSE %(at)s END)
-               - s.started_at - s.paused_total)) / 60)::bigint + 1, 0) AS due,
-           COALESCE(NULLIF(u.display_name, ''), u.username) AS reader_name
-    FROM unnest(%(ids)b::bigint[]) AS wanted(id)
-    JOIN readings_readingsession s ON s.id = wanted.id
-    JOIN accounts_user u ON u.id = s.reader_id
-    WHERE s.state IN ('active', 'paused') AND s.started_at IS NOT NULL
-    ORDER BY s.id
-"""
-
-# Id lists are joined through unnest() rather than filtered with "= ANY(%s)": with a bound
-# array parameter a sequential scan tests every row against the whole list (quadratic), which a
-# planner with stale statistics (right after a burst of new sessions) happily picks.
-_ACCOUNTS_SQL = """
-    SELECT a.owner_id, a.id
-    FROM unnest(%b::bigint[]) AS wanted(owner_id)
-    JOIN wallet_ledgeraccount a ON a.owner_id = wanted.owner_id
-    WHERE a.kind = %s AND a.currency = %s
-"""
 
 
 def charge_due_minutes(batch_size=DEFAULT_BATCH_SIZE, max_batches=None):
@@ -75,7 +34,7 @@ def charge_due_minutes(batch_size=DEFAULT_BATCH_SIZE, max_batches=None):
     repeatedly (a second run finds nothing due). Returns a dict of counts once the live events
     of every batch have been sent."""
     totals = {"sessions": 0, "minutes": 0, "paid_minutes": 0, "ended": 0, "batches": 0}
-    cursor = wallet.ledger_cursor()
+    cursor = bulk_cursor()
     # The sessions due when the sweep starts are its work (one that falls due meanwhile waits
     # for the next sweep): read once, oldest first, from the partial index of active sessions
     # (next_minute_at is not indexed, so the per-minute update stays in place, see migration
@@ -118,7 +77,7 @@ def charge_due_minutes(batch_size=DEFAULT_BATCH_SIZE, max_batches=None):
                     continue
                 ids = [row[0] for row in rows]
                 at = max(row[1] for row in rows)
-                result = bill_sessions(ids, at, sender=sender)
+                result = services.bill_and_end(ids, at, sender=sender)
             totals["batches"] += 1
             for key in ("sessions", "minutes", "paid_minutes", "ended"):
                 totals[key] += result[key]
@@ -278,288 +237,6 @@ def send_pipelined(items):
         logger.exception("could not send %d reading events", len(items))
 
 
-def bill_sessions(session_ids, at, *, sender=None):
-    """Bill the minutes due by ``at`` for ``session_ids``, whose rows the caller holds locked
-    in the current transaction. Ends the sessions that cannot pay. Returns counts.
-
-    Live events go out after commit: through ``sender`` (the sweep's ``_EventSender``) when
-    given, else from the committing thread. Events of sessions ended here always go from the
-    committing thread, before their ``ended`` event."""
-    from .services import EndReason, finish_locked
-
-    counts = {"sessions": 0, "minutes": 0, "paid_minutes": 0, "ended": 0}
-    if not session_ids:
-        return counts
-    platform = wallet.platform_account(LedgerAccount.Kind.PLATFORM_REVENUE)
-    cursor = wallet.ledger_cursor()
-    cursor.execute(_SESSIONS_SQL, {"at": at, "ids": list(session_ids)})
-    columns = [col.name for col in cursor.description]
-    rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
-    rows = [row for row in rows if row["due"] > row["billed_minutes"]]
-    if not rows:
-        return counts
-    _attach_accounts(rows)
-    balances = wallet.lock_accounts_for_batch(
-        [row["wallet_id"] for row in rows] + [row["earnings_id"] for row in rows] + [platform.pk]
-    )
-    limited = set(wallet.wallets_with_spending_limits([row["wallet_id"] for row in rows]))
-
-    batch, minutes, updates, to_end, notices = [], [], [], {}, []
-    slow = []
-    for row in rows:
-        balance = balances.get(row["wallet_id"], 0)
-        plan, end_reason, balance = _plan(row, balance)
-        if row["wallet_id"] in limited:
-            slow.append((row, plan, end_reason))
-            continue
-        _stage(row, plan, end_reason, balance, platform.pk, batch, minutes, updates, to_end)
-    transfer_ids = wallet.transfer_many(batch, kind=Transfer.Kind.READING) if batch else {}
-    for row, plan, end_reason in slow:
-        balance, plan, end_reason = _post_one_by_one(row, plan, end_reason, platform)
-        for minute in plan:
-            if minute[1]:
-                transfer_ids[_key(row["id"], minute[0])] = minute[3]
-        _stage(row, plan, end_reason, balance, platform.pk, None, minutes, updates, to_end)
-
-    _insert_minutes(minutes, transfer_ids, at)
-    _update_sessions(updates)
-    inline = []
-    for update in updates:
-        (inline if sender is None or update["id"] in to_end else notices).extend(_notices(update))
-    events.notify_many(inline)
-    if sender is not None:
-        sender.after_commit(notices)
-    counts["sessions"] = len(updates)
-    counts["minutes"] = len(minutes)
-    counts["paid_minutes"] = sum(1 for m in minutes if m[2])
-    if to_end:
-        for locked in ReadingSession.objects.filter(pk__in=list(to_end)).order_by("pk"):
-            if locked.state in (State.ACTIVE, State.PAUSED):
-                finish_locked(locked, at, to_end[locked.pk] or EndReason.INSUFFICIENT_FUNDS)
-                counts["ended"] += 1
-    return counts
-
-
-def _key(session_id, minute_index):
-    return f"reading:{session_id}:minute:{minute_index}"
-
-
-def _plan(row, balance):
-    """The minutes to account for now: ``[(index, amount, reader_cents, transfer_id)]``, the
-    end reason when the next minute cannot be paid, and the balance left."""
-    plan = []
-    rate = row["rate_cents"]
-    for index in range(row["billed_minutes"], row["due"]):
-        if index < row["free_minutes"]:
-            plan.append((index, 0, 0, None))
-            continue
-        if balance < rate:
-            return plan, "insufficient_funds", balance
-        balance -= rate
-        plan.append((index, rate, sales.split(rate, row["reader_share_percent"])[0], None))
-    return plan, None, balance
-
-
-def _stage(row, plan, end_reason, balance, platform_id, batch, minutes, updates, to_end):
-    for index, amount, reader_cents, _transfer in plan:
-        minutes.append((row["id"], index, amount, reader_cents))
-        if amount and batch is not None:
-            legs = [(row["wallet_id"], -amount), (platform_id, amount - reader_cents)]
-            if reader_cents:
-                legs.append((row["earnings_id"], reader_cents))
-            legs = tuple((account, value) for account, value in legs if value)
-            batch.append(
-                wallet.BatchTransfer(
-                    idempotency_key=_key(row["id"], index),
-                    legs=legs,
-                    description=f"Reading with {row['reader_name']}"[:200],
-                    metadata={
-                        "reading": str(row["public_id"]),
-                        "minute": index,
-                        "minutes": 1,
-                        "channel": row["channel"],
-                        "reader_name": row["reader_name"],
-                    },
-                )
-            )
-    paid = [m for m in plan if m[1]]
-    rate = row["rate_cents"]
-    billed = row["billed_minutes"] + len(plan)
-    next_paid = billed >= row["free_minutes"]
-    minutes_left = balance // rate
-    low = next_paid and minutes_left < LOW_BALANCE_MINUTES and end_reason is None
-    updates.append(
-        {
-            "row": row,
-            "id": row["id"],
-            "billed": billed,
-            "paid": row["paid_minutes"] + len(paid),
-            "total": row["total_cents"] + sum(m[1] for m in paid),
-            "earned": row["reader_earned_cents"] + sum(m[2] for m in paid),
-            "low_flag": low,
-            "notify_low": low and not row["low_balance_notified"],
-            "free_over": any(m[0] == row["free_minutes"] for m in paid) and row["free_minutes"] > 0,
-            "balance": balance,
-            "minutes_left": minutes_left,
-            "plan": plan,
-        }
-    )
-    if end_reason:
-        to_end[row["id"]] = end_reason
-
-
-def _post_one_by_one(row, plan, end_reason, platform):
-    """Clients with a spending limit: each minute through ``transfer`` (which enforces it)."""
-    posted = []
-    currency = wallet.ledger_currency()
-    client_wallet = LedgerAccount(
-        pk=row["wallet_id"], kind="client_wallet", currency=currency, owner_id=row["client_id"]
-    )
-    earnings = LedgerAccount(pk=row["earnings_id"], kind="reader_earnings", currency=currency)
-    for index, amount, reader_cents, _transfer in plan:
-        if not amount:
-            posted.append((index, 0, 0, None))
-            continue
-        legs = [
-            wallet.Leg(client_wallet, -amount),
-            wallet.Leg(platform, amount - reader_cents),
-        ]
-        if reader_cents:
-            legs.append(wallet.Leg(earnings, reader_cents))
-        try:
-            result = wallet.transfer(
-                [leg for leg in legs if leg.amount],
-                idempotency_key=_key(row["id"], index),
-                kind=Transfer.Kind.READING,
-                description=f"Reading with {row['reader_name']}"[:200],
-                metadata={
-                    "reading": str(row["public_id"]),
-                    "minute": index,
-                    "minutes": 1,
-                    "channel": row["channel"],
-                    "reader_name": row["reader_name"],
-                },
-            )
-        except SpendingLimitReached:
-            end_reason = "spending_limit"
-            break
-        except InsufficientFunds:
-            end_reason = "insufficient_funds"
-            break
-        posted.append((index, amount, reader_cents, result.pk))
-    balance = LedgerAccount.objects.values_list("balance", flat=True).get(pk=row["wallet_id"])
-    return balance, posted, end_reason
-
-
-def _attach_accounts(rows):
-    """Set ``wallet_id``/``earnings_id`` on each row (creating an account only if missing)."""
-    from accounts.models import User
-
-    currency = wallet.ledger_currency()
-    cursor = wallet.ledger_cursor()
-    cursor.execute(_ACCOUNTS_SQL, [[row["client_id"] for row in rows], "client_wallet", currency])
-    wallets = dict(cursor.fetchall())
-    cursor.execute(_ACCOUNTS_SQL, [[row["reader_id"] for row in rows], "reader_earnings", currency])
-    earnings = dict(cursor.fetchall())
-    for row in rows:
-        row["wallet_id"] = wallets.get(row["client_id"])
-        row["earnings_id"] = earnings.get(row["reader_id"])
-        if row["wallet_id"] is None:
-            row["wallet_id"] = wallet.wallet_of(User(pk=row["client_id"])).pk
-        if row["earnings_id"] is None:
-            row["earnings_id"] = wallet.earnings_of(User(pk=row["reader_id"])).pk
-
-
-def _insert_minutes(minutes, transfer_ids, at):
-    if not minutes:
-        return
-    wallet.ledger_cursor().execute(
-        """
-        INSERT INTO readings_billedminute
-            (session_id, minute_index, amount_cents, reader_cents, transfer_id, billed_at)
-        SELECT s, i, a, r, t, %s
-        FROM unnest(%b::bigint[], %b::int[], %b::int[], %b::int[], %b::bigint[])
-            AS m(s, i, a, r, t)
-        """,
-        [
-            at,
-            [m[0] for m in minutes],
-            [m[1] for m in minutes],
-            [m[2] for m in minutes],
-            [m[3] for m in minutes],
-            [transfer_ids.get(_key(m[0], m[1])) if m[2] else None for m in minutes],
-        ],
-    )
-
-
-def _update_sessions(updates):
-    if not updates:
-        return
-    wallet.ledger_cursor().execute(
-        """
-        UPDATE readings_readingsession AS s
-        SET billed_minutes = u.billed, paid_minutes = u.paid, total_cents = u.total,
-            reader_earned_cents = u.earned, low_balance_notified = u.low,
-            next_minute_at = s.started_at + s.paused_total + u.billed * interval '1 minute'
-        FROM unnest(%b::bigint[], %b::int[], %b::int[], %b::bigint[], %b::bigint[],
-                    %b::boolean[]) AS u(id, billed, paid, total, earned, low)
-        WHERE s.id = u.id
-        """,
-        [
-            [u["id"] for u in updates],
-            [u["billed"] for u in updates],
-            [u["paid"] for u in updates],
-            [u["total"] for u in updates],
-            [u["earned"] for u in updates],
-            [u["low_flag"] for u in updates],
-        ],
-    )
-
-
-def _notices(update):
-    row = update["row"]
-    group = f"reading_{row['public_id']}"
-    out = []
-    if update["plan"]:
-        out.append(
-            (
-                group,
-                events.message(
-                    row["public_id"],
-                    "billing_tick",
-                    {
-                        "billed_minutes": update["billed"],
-                        "paid_minutes": update["paid"],
-                        "total_cents": update["total"],
-                        "balance_cents": update["balance"],
-                        "minutes_left": update["minutes_left"],
-                    },
-                ),
-            )
-        )
-    if update["free_over"]:
-        out.append(
-            (
-                group,
-                events.message(
-                    row["public_id"], "free_time_over", {"rate_cents": row["rate_cents"]}
-                ),
-            )
-        )
-    if update["notify_low"]:
-        out.append(
-            (
-                group,
-                events.message(
-                    row["public_id"],
-                    "low_balance",
-                    {"balance_cents": update["balance"], "minutes_left": update["minutes_left"]},
-                ),
-            )
-        )
-    return out
-
-
 def timed_sweep(**kwargs):
     """``charge_due_minutes`` with its wall time (for the beat task log and the benchmark)."""
     started = time.perf_counter()
@@ -568,6 +245,12 @@ def timed_sweep(**kwargs):
     if totals["minutes"]:
         logger.info("charge_due_minutes: %s", totals)
     return totals
+
+
+def bill_sessions(session_ids, at, *, sender=None):
+    """Bill ``session_ids`` (rows the caller holds locked) up to ``at`` and end those that
+    cannot pay (``services.bill_and_end``). Returns counts."""
+    return services.bill_and_end(session_ids, at, sender=sender)
 
 
 __all__ = ["charge_due_minutes", "bill_sessions", "timed_sweep"]

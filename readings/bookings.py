@@ -60,14 +60,13 @@ from django.utils import timezone
 
 from home.audit import record_event
 from wallet import sales
-from wallet import services as wallet
 from wallet.errors import InsufficientFunds, SpendingLimitReached
-from wallet.models import LedgerAccount
 from wallet.money import format_cents
 
-from . import services
-from .errors import BookingError, IllegalTransition, SlotTaken
+from . import presence, services, settlement
+from .errors import BookingError, SlotTaken
 from .models import Booking, ReadingSession
+from .settlement import TRANSITIONS, can_transition  # noqa: F401 (the booking API names them)
 
 logger = logging.getLogger(__name__)
 
@@ -75,40 +74,8 @@ State = Booking.State
 SessionState = ReadingSession.State
 EndReason = ReadingSession.EndReason
 
-# Every move a booking can make; anything else is a programming error (``_move`` refuses it).
-# Users meet the checks in the services first, with messages of their own.
-TRANSITIONS = {
-    State.PENDING: frozenset({State.ACCEPTED, State.DECLINED, State.CANCELLED, State.EXPIRED}),
-    State.ACCEPTED: frozenset(
-        {State.IN_PROGRESS, State.CANCELLED, State.NO_SHOW_CLIENT, State.NO_SHOW_READER}
-    ),
-    State.IN_PROGRESS: frozenset({State.COMPLETED}),
-    State.COMPLETED: frozenset(),
-    State.DECLINED: frozenset(),
-    State.CANCELLED: frozenset(),
-    State.EXPIRED: frozenset(),
-    State.NO_SHOW_CLIENT: frozenset(),
-    State.NO_SHOW_READER: frozenset(),
-}
-
-
-def can_transition(from_state, to_state):
-    return to_state in TRANSITIONS.get(from_state, frozenset())
-
-
-def _move(booking, to_state):
-    """Set ``booking.state`` to ``to_state`` if the table allows the move (the caller saves)."""
-    if not can_transition(booking.state, to_state):
-        raise IllegalTransition(
-            booking.state, to_state, f"A booking that is {booking.state} cannot become {to_state}."
-        )
-    booking.state = to_state
-
-
 # First key of the advisory lock that orders one reader's booking inserts ("BOOK").
 BOOKING_LOCK_SPACE = 0x424F4F4B
-# End reasons that charge the whole price; any other end charges the minutes started.
-FULL_PRICE_REASONS = frozenset({EndReason.CLIENT, EndReason.BOOKED_TIME_OVER})
 # Sessions of a booking that can no longer be used (a waiting room someone left).
 DEAD_SESSION_STATES = frozenset(
     {SessionState.CANCELLED, SessionState.EXPIRED, SessionState.DECLINED}
@@ -150,11 +117,13 @@ def accept_deadline():
     return timedelta(minutes=_setting("BOOKING_ACCEPT_DEADLINE_MINUTES", 30))
 
 
+_move = settlement.move
+_charge = settlement.charge
+_purchase = settlement.purchase_of
+_name = settlement.party_name
+
+
 # Helpers ----------------------------------------------------------------------------------------
-
-
-def _name(user):
-    return getattr(user, "public_name", None) or str(user)
 
 
 def _local(when, user):
@@ -213,34 +182,6 @@ def _refresh(target, source):
     for field in Booking._meta.concrete_fields:
         setattr(target, field.attname, getattr(source, field.attname))
     return target
-
-
-def _charge(locked, amount, what, extra_metadata=None):
-    """Post ``amount`` of the booking's hold (reader share / platform split) and release the
-    rest; void it when ``amount`` is 0. Sets ``charged_cents``. Returns the reader's part."""
-    if locked.hold_id is None:
-        return 0
-    if amount <= 0:
-        wallet.void_hold(locked.hold, description=f"Released: {what}"[:200])
-        locked.charged_cents = 0
-        return 0
-    reader_cents, platform_cents = sales.split(amount, locked.reader_share_percent)
-    legs = []
-    if reader_cents:
-        legs.append(wallet.Leg(wallet.earnings_of(locked.reader), reader_cents))
-    if platform_cents:
-        legs.append(
-            wallet.Leg(wallet.platform_account(LedgerAccount.Kind.PLATFORM_REVENUE), platform_cents)
-        )
-    metadata = {
-        "booking": str(locked.public_id),
-        "channel": locked.channel,
-        "reader_name": _name(locked.reader),
-        **(extra_metadata or {}),
-    }
-    wallet.post_hold(locked.hold, legs, description=what[:200], metadata=metadata)
-    locked.charged_cents = amount
-    return reader_cents
 
 
 # Quote and book ---------------------------------------------------------------------------------
@@ -310,8 +251,6 @@ def book(client, reader_page, *, channel, starts_at, length_minutes):
         ends_at__gt=starts_at,
     ).exists():
         raise BookingError("You already have a booking at that time.")
-    wallet.wallet_of(client)
-    wallet.earnings_of(reader)  # exists before settlement needs it
     try:
         sales.check_can_pay(client, price, within_limits=False)
     except InsufficientFunds as error:
@@ -331,7 +270,7 @@ def book(client, reader_page, *, channel, starts_at, length_minutes):
         length_minutes=length_minutes,
         rate_cents=getattr(page, f"{channel}_rate_cents"),
         price_cents=price,
-        reader_share_percent=market.reader_share_percent,
+        reader_share_percent=sales.reader_share_percent(sales.SaleKind.BOOKING, marketplace=market),
         state=State.ACCEPTED if auto else State.PENDING,
     )
     try:
@@ -354,15 +293,16 @@ def book(client, reader_page, *, channel, starts_at, length_minutes):
                 if getattr(error.__cause__, "sqlstate", "") == "40P01":
                     raise SlotTaken() from error
                 raise
-            booking.hold = wallet.hold(
-                client,
+            booking.purchase = _purchase(booking)
+            booking.hold = sales.reserve(
+                booking.purchase,
                 price,
                 idempotency_key=f"booking:{booking.public_id}:hold",
                 description=f"Booking with {_name(reader)}"[:200],
                 expires_at=ends_at,
                 metadata={"booking": str(booking.public_id), "channel": channel},
             )
-            booking.save(update_fields=["hold"])
+            booking.save(update_fields=["purchase", "hold"])
             record_event(
                 "booking.requested",
                 actor=client,
@@ -566,7 +506,6 @@ def cancel(booking, actor, reason=""):
 
 def _close_waiting_session(locked, reason):
     """A session someone opened by joining, still waiting for the other side: it expires."""
-    from . import presence
 
     # The row is already locked by ``_lock``.
     session = ReadingSession.objects.filter(pk=locked.session_id).first()
@@ -647,7 +586,6 @@ def join(booking, user):
 
 def _open_session(locked, at):
     """The reading room's session for this booking, accepted and waiting for both sides."""
-    from . import presence
 
     session = ReadingSession(
         client_id=locked.client_id,
@@ -679,72 +617,6 @@ def _open_session(locked, at):
     record_event("reading.accepted", actor=None, target=session, booking=str(locked.public_id))
     presence.mark_busy(locked.reader_id)
     return session
-
-
-# Hooks the reading services call for booked sessions (caller holds the session row lock) -------
-
-
-def booking_of_session(session):
-    """The booking a session belongs to, or ``None`` (one indexed lookup)."""
-    return Booking.objects.filter(session_id=session.pk).first()
-
-
-def session_started_locked(session, at):
-    """``services.start`` moved a booked session to active: the booking is in progress (both
-    are there, whoever joined through the room rather than ``join``)."""
-    updates = {"state": State.IN_PROGRESS}
-    booking = Booking.objects.select_for_update().get(session_id=session.pk)
-    if booking.state != State.ACCEPTED:
-        raise BookingError(f"This booking is {booking.get_state_display().lower()}.")
-    _move(booking, State.IN_PROGRESS)
-    if booking.client_joined_at is None:
-        updates["client_joined_at"] = at
-    if booking.reader_joined_at is None:
-        updates["reader_joined_at"] = at
-    Booking.objects.filter(pk=booking.pk).update(**updates)
-    record_event("booking.in_progress", target=booking, session=str(session.public_id))
-
-
-def settle_session_locked(session, at, reason):
-    """``services.finish_locked`` is ending a booked session: charge the hold and complete the
-    booking. Sets the session's totals and returns the session fields to save."""
-    booking = (
-        Booking.objects.select_for_update().select_related("reader").get(session_id=session.pk)
-    )
-    if booking.state != State.IN_PROGRESS or booking.hold is None:
-        return []
-    if booking.hold.status != "pending":
-        return []
-    if reason in FULL_PRICE_REASONS:
-        minutes = booking.length_minutes
-    else:
-        served = at - session.started_at - session.paused_total if session.started_at else None
-        served_seconds = max(int(served.total_seconds()), 0) if served is not None else 0
-        # Per started minute, like live readings (minute n starts at n * 60 s served).
-        minutes = min(booking.length_minutes, served_seconds // 60 + 1)
-    amount = booking.rate_cents * minutes
-    if minutes == booking.length_minutes:
-        amount = booking.price_cents
-    reader_cents = _charge(
-        booking,
-        amount,
-        f"Booked reading with {_name(booking.reader)}",
-        {"reading": str(session.public_id), "minutes": minutes},
-    )
-    _move(booking, State.COMPLETED)
-    booking.save(update_fields=["state", "charged_cents"])
-    record_event(
-        "booking.completed",
-        target=booking,
-        reason=reason,
-        minutes=minutes,
-        charged_cents=booking.charged_cents,
-    )
-    session.billed_minutes = minutes
-    session.paid_minutes = minutes
-    session.total_cents = booking.charged_cents
-    session.reader_earned_cents = reader_cents
-    return ["billed_minutes", "paid_minutes", "total_cents", "reader_earned_cents"]
 
 
 # The sweep --------------------------------------------------------------------------------------

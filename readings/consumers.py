@@ -34,7 +34,8 @@ from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
-from . import chat
+from . import chat, services
+from .errors import ReadingError
 from .models import LIVE_STATES, ReadingSession
 
 logger = logging.getLogger(__name__)
@@ -78,25 +79,13 @@ def served_seconds(session, now=None):
     return max(int(served.total_seconds()), 0)
 
 
-def _services():
-    # Imported late: the engine's services import this app's models and Celery tasks.
-    from . import services
-
-    return services
-
-
-def _call_engine(name, session, user):
-    """Call the engine's ``name`` service for a presence change; a refusal is not an error here
-    (the other side may have ended the reading a moment ago)."""
-    from .errors import ReadingError
-
-    service = getattr(_services(), name, None)
-    if service is None:
-        return None
+def _call_engine(service, session, user):
+    """Call an engine service for a presence change; a refusal is not an error here (the other
+    side may have ended the reading a moment ago)."""
     try:
         return service(session, user)
     except ReadingError as error:
-        logger.info("room: %s of %s refused: %s", name, session.public_id, error)
+        logger.info("room: %s of %s refused: %s", service.__name__, session.public_id, error)
         return None
 
 
@@ -222,9 +211,9 @@ class ReadingRoomConsumer(AsyncJsonWebsocketConsumer):
         if not all(presence.values()):
             return
         if session.state == ReadingSession.State.ACCEPTED:
-            _call_engine("start", session, self.user)
+            _call_engine(services.start, session, self.user)
         elif session.state == ReadingSession.State.PAUSED:
-            _call_engine("resume", session, self.user)
+            _call_engine(services.resume, session, self.user)
 
     def _leave_room(self):
         remaining = _presence_add(self.session_public_id, self.role, -1)
@@ -232,7 +221,7 @@ class ReadingRoomConsumer(AsyncJsonWebsocketConsumer):
             return  # another tab of the same person is still in the room
         session = ReadingSession.objects.get(public_id=self.session_public_id)
         if session.state == ReadingSession.State.ACTIVE:
-            _call_engine("pause", session, self.user)
+            _call_engine(services.pause, session, self.user)
 
     def _hello(self):
         from wallet.selectors import wallet_summary

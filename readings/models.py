@@ -77,6 +77,11 @@ class ReadingSession(models.Model):
     rate_cents = models.PositiveIntegerField()
     # Captured at request time so a settings change never re-prices a running reading.
     reader_share_percent = models.PositiveSmallIntegerField(default=70)
+    # What the client buys (``wallet.sales``): every minute's transfer pays for it. NULL only
+    # for sessions of a booking (the booking is the purchase) and ones older than purchases.
+    purchase = models.OneToOneField(
+        "wallet.Purchase", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     free_minutes = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(null=True, blank=True)
@@ -344,6 +349,9 @@ class Booking(models.Model):
     rate_cents = models.PositiveIntegerField()
     price_cents = models.PositiveIntegerField()
     reader_share_percent = models.PositiveSmallIntegerField(default=70)
+    purchase = models.OneToOneField(
+        "wallet.Purchase", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     state = models.CharField(
         max_length=16, choices=State.choices, default=State.PENDING, db_index=True
     )

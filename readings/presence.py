@@ -27,10 +27,13 @@ from django.db.models.functions import Now
 from django.utils import timezone
 
 from home.audit import record_event
+from wallet import sales
+from wallet.money import format_cents
 
 from . import events
 from .errors import CannotReadYourself, QueueError, QueueNeedsTopUp
 from .models import LIVE_STATES, QueueEntry, ReadingSession
+from .rules import db_now, min_start_minutes
 
 
 def _presence():
@@ -228,11 +231,6 @@ def _check_can_pay_to_start(client, reader_page):
     """Waiting in line is only worth it if the client can start when their turn comes: the
     wallet must cover the reader's cheapest channel for ``MIN_START_MINUTES`` (the same rule
     ``request_reading`` applies; a top-up while waiting is fine, it is checked again then)."""
-    from wallet import sales
-    from wallet.money import format_cents
-
-    from .services import min_start_minutes
-
     rates = [cents for _channel, _label, cents in reader_page.rates]
     if not rates:
         raise QueueError("This reader takes no live readings.")
@@ -349,8 +347,6 @@ def queue_status(client, reader_id, *, check_reserved=True):
 
 def offer_next(reader_id):
     """Offer the free reader to the first waiting client (one offer at a time)."""
-    from .services import db_now
-
     presence = _presence()
     with transaction.atomic():
         if not _pages().filter(user_id=reader_id, presence=presence.ONLINE).exists():
@@ -393,8 +389,6 @@ def offer_next(reader_id):
 
 def lapse_offers(limit=500):
     """Sweeper: offers not taken in time lapse; the next client in line gets the offer."""
-    from .services import db_now
-
     readers = set()
     with transaction.atomic():
         lapsed = list(

@@ -40,16 +40,14 @@ not afford, and no minute is charged after ``ended_at``. Split: the reader gets
 
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
 from home.audit import record_event
 from wallet import sales
-from wallet import services as wallet
 from wallet.errors import InsufficientFunds, SpendingLimitReached
 from wallet.money import format_cents
 
-from . import events
+from . import events, metering, presence, settlement
 from .errors import (
     AlreadyInReading,
     CannotReadYourself,
@@ -60,82 +58,29 @@ from .errors import (
     ReaderUnavailable,
     SpendingLimitWouldBlock,
 )
-from .models import OPEN_STATES, QueueEntry, ReaderRequestStats, ReadingSession
+from .models import OPEN_STATES, Booking, QueueEntry, ReaderRequestStats, ReadingSession
+from .rules import (
+    BUSY_STATES,
+    TRANSITIONS,  # noqa: F401 (the engine's API: callers read the table here)
+    apply_transition,
+    can_transition,
+    db_now,
+    marketplace_settings,
+    min_start_minutes,
+    party_role,
+    reconnect_grace,
+    request_timeout,
+)
 
 State = ReadingSession.State
 EndReason = ReadingSession.EndReason
 
-TRANSITIONS = {
-    State.REQUESTED: frozenset({State.ACCEPTED, State.DECLINED, State.CANCELLED, State.EXPIRED}),
-    State.ACCEPTED: frozenset({State.ACTIVE, State.CANCELLED, State.EXPIRED}),
-    State.ACTIVE: frozenset({State.PAUSED, State.ENDED}),
-    State.PAUSED: frozenset({State.ACTIVE, State.ENDED}),
-    State.ENDED: frozenset(),
-    State.DECLINED: frozenset(),
-    State.CANCELLED: frozenset(),
-    State.EXPIRED: frozenset(),
-}
-# The reader is busy in these states (presence follows them automatically).
-BUSY_STATES = frozenset({State.ACCEPTED, State.ACTIVE, State.PAUSED})
-
-
-def can_transition(from_state, to_state):
-    return to_state in TRANSITIONS.get(from_state, frozenset())
-
-
-# Settings ---------------------------------------------------------------------------------------
-
-
-def min_start_minutes():
-    return int(getattr(settings, "MIN_START_MINUTES", 1))
-
-
-def request_timeout():
-    return timedelta(seconds=int(getattr(settings, "READING_REQUEST_TIMEOUT_SECONDS", 60)))
-
-
-def reconnect_grace():
-    return timedelta(seconds=int(getattr(settings, "READING_RECONNECT_GRACE_SECONDS", 300)))
-
-
-def marketplace_settings():
-    """The site's ``MarketplaceSettings`` (defaults when no site exists yet)."""
-    from wagtail.models import Site
-
-    from home.models import MarketplaceSettings
-
-    site = Site.objects.filter(is_default_site=True).first() or Site.objects.first()
-    if site is None:
-        return MarketplaceSettings()
-    return MarketplaceSettings.for_site(site)
-
-
-def db_now():
-    """The database's current time (``clock_timestamp()``: real time, not transaction start).
-
-    Taken *after* the session lock is held, so two services serialised on the same row always
-    see increasing times (an ``end`` never gets an ``ended_at`` before a minute a sweep billed).
-    """
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT clock_timestamp()")
-        return cursor.fetchone()[0]
+# The rules every module of the engine shares (the state table, settings, database time, who is
+# who, the audited move) live in ``readings.rules``; they are named here too, the engine's API.
+_apply_transition = apply_transition
 
 
 # Helpers ----------------------------------------------------------------------------------------
-
-
-def party_role(session, actor):
-    """Which side ``actor`` is on for a reading or a booking (anything with ``client_id`` and
-    ``reader_id``): client, reader, staff, "system" for no actor, else None."""
-    if actor is None:
-        return "system"
-    if actor.pk == session.client_id:
-        return "client"
-    if actor.pk == session.reader_id:
-        return "reader"
-    if getattr(actor, "is_staff", False):
-        return "staff"
-    return None
 
 
 def _require_party(session, actor, *roles):
@@ -152,8 +97,6 @@ def _locked(session):
 def _is_booked(session):
     """Whether ``session`` is a booked reading (paid from a booking's hold, never billed per
     minute; see ``readings.bookings``). One indexed lookup."""
-    from .models import Booking
-
     return Booking.objects.filter(session_id=session.pk).exists()
 
 
@@ -161,29 +104,6 @@ def _refresh(target, source):
     """Copy the locked row's fields onto the caller's instance so it sees the new state."""
     for field in ReadingSession._meta.concrete_fields:
         setattr(target, field.attname, getattr(source, field.attname))
-
-
-def _apply_transition(locked, to_state, actor, *, reason="", extra=None, fields=()):
-    """Move a locked session: check the table, save, audit, notify (after commit)."""
-    previous = locked.state
-    if not can_transition(previous, to_state):
-        raise IllegalTransition(previous, to_state)
-    locked.state = to_state
-    locked.save(update_fields=["state", *fields])
-    role = party_role(locked, actor) or "system"
-    record_event(
-        f"reading.{to_state}",
-        actor=actor,
-        target=locked,
-        previous=previous,
-        by=role,
-        reason=reason,
-        **(extra or {}),
-    )
-    events.notify(
-        locked, "state", {"state": to_state, "previous": previous, "actor": role, "reason": reason}
-    )
-    return locked
 
 
 def transition(session, to_state, actor, reason=""):
@@ -225,9 +145,6 @@ def request_reading(client, reader_page, channel):
         raise ReaderUnavailable()
     if reader_user_id == client.pk:
         raise CannotReadYourself()
-    # Accounts exist before the sweeper needs them (it never creates accounts).
-    wallet.wallet_of(client)
-    wallet.earnings_of(reader_page.user)
     market = marketplace_settings()
     try:
         with transaction.atomic():
@@ -268,16 +185,20 @@ def request_reading(client, reader_page, channel):
                     "You can change your limits on your wallet page."
                 ) from error
             free = market.intro_free_minutes if _first_reading_with(client, page.user_id) else 0
-            session = ReadingSession.objects.create(
+            session = ReadingSession(
                 client=client,
                 reader_id=reader_user_id,
                 reader_page=page,
                 channel=channel,
                 rate_cents=rate,
-                reader_share_percent=market.reader_share_percent,
+                reader_share_percent=sales.reader_share_percent(
+                    sales.SaleKind.READING, marketplace=market
+                ),
                 free_minutes=free,
                 expires_at=db_now() + request_timeout(),
             )
+            session.purchase = _open_purchase(session, reader_page.user)
+            session.save(force_insert=True)
             if offer is not None:
                 offer.state = QueueEntry.State.TAKEN
                 offer.save(update_fields=["state"])
@@ -300,10 +221,42 @@ def request_reading(client, reader_page, channel):
     return session
 
 
+def _open_purchase(session, reader_user):
+    """What the client buys with a live reading: its minutes' charges attach to it, and the
+    wallet's statement shows it as one line linking to the reading."""
+    from django.urls import reverse
+
+    return sales.open_purchase(
+        client=session.client,
+        seller=reader_user,
+        kind=sales.SaleKind.READING,
+        reference=f"reading:{session.public_id}",
+        description=f"{session.get_channel_display()} reading with {_display_name(reader_user)}",
+        detail_url=reverse("readings:session", args=[session.public_id]),
+        share_percent=session.reader_share_percent,
+        metadata={"channel": session.channel},
+    )
+
+
+def _display_name(user):
+    return user.display_name or user.username
+
+
+def bill_and_end(session_ids, at, *, sender=None):
+    """Bill ``session_ids`` (rows the caller holds locked) up to ``at`` through
+    ``readings.metering`` and end, at ``at``, those that could not pay their next minute.
+    Returns counts (``ended`` included)."""
+    counts, to_end = metering.bill_locked(session_ids, at, sender=sender)
+    if to_end:
+        for locked in ReadingSession.objects.filter(pk__in=list(to_end)).order_by("pk"):
+            if locked.state in (State.ACTIVE, State.PAUSED):
+                finish_locked(locked, at, to_end[locked.pk] or EndReason.INSUFFICIENT_FUNDS)
+                counts["ended"] += 1
+    return counts
+
+
 def accept(session, reader):
     """The reader takes the request: requested -> accepted; the reader is busy from now."""
-    from . import presence
-
     with transaction.atomic():
         locked = _locked(session)
         _require_party(locked, reader, "reader")
@@ -333,8 +286,6 @@ def decline(session, reader, reason=""):
 
 def cancel(session, client, reason=""):
     """The client gives up before the reading started (requested or accepted)."""
-    from . import presence
-
     with transaction.atomic():
         locked = _locked(session)
         _require_party(locked, client, "client", "staff")
@@ -392,8 +343,6 @@ def start(session, actor=None):
     """accepted -> active. ``started_at`` is database time; minute 0 is charged at once (prepaid)
     unless it is a free minute. Refuses (``InsufficientBalance``) when minute 0 is paid and the
     wallet can no longer pay it."""
-    from . import billing
-
     with transaction.atomic():
         locked = _locked(session)
         _require_party(locked, actor, "client", "reader", "system")
@@ -410,11 +359,9 @@ def start(session, actor=None):
         locked.next_minute_at = None if booked else at
         _apply_transition(locked, State.ACTIVE, actor, fields=["started_at", "next_minute_at"])
         if booked:
-            from . import bookings
-
-            bookings.session_started_locked(locked, at)
+            settlement.session_started_locked(locked, at)
         else:
-            billing.bill_sessions([locked.pk], at)
+            bill_and_end([locked.pk], at)
         locked.refresh_from_db()
     _refresh(session, locked)
     return session
@@ -423,8 +370,6 @@ def start(session, actor=None):
 def pause(session, actor=None, reason="disconnected"):
     """active -> paused. Minutes that started before the pause are billed now; the paused time
     that follows is never billed."""
-    from . import billing
-
     with transaction.atomic():
         locked = _locked(session)
         _require_party(locked, actor, "client", "reader", "system")
@@ -432,7 +377,7 @@ def pause(session, actor=None, reason="disconnected"):
             raise IllegalTransition(locked.state, State.PAUSED)
         at = db_now()
         if not _is_booked(locked):  # booked readings are paid from their hold
-            billing.bill_sessions([locked.pk], at)
+            bill_and_end([locked.pk], at)
         locked.refresh_from_db()
         if locked.state != State.ACTIVE:  # billing ended it (funds ran out)
             _refresh(session, locked)
@@ -446,8 +391,6 @@ def pause(session, actor=None, reason="disconnected"):
 def resume(session, actor=None):
     """paused -> active; the pause is added to ``paused_total`` and the next minute moves by
     the same amount, so billing picks up exactly where it stopped."""
-    from . import billing
-
     with transaction.atomic():
         locked = _locked(session)
         _require_party(locked, actor, "client", "reader", "system")
@@ -468,7 +411,7 @@ def resume(session, actor=None):
             fields=["paused_total", "next_minute_at", "paused_at"],
         )
         if not booked:
-            billing.bill_sessions([locked.pk], at)
+            bill_and_end([locked.pk], at)
         locked.refresh_from_db()
     _refresh(session, locked)
     return session
@@ -478,8 +421,6 @@ def end(session, actor=None, reason=""):
     """active/paused -> ended, exactly once: bills what is due up to now (database time, taken
     after the lock), sets the totals, frees the reader and sends ``ended`` with the summary.
     Ending an already ended reading raises ``IllegalTransition`` and bills nothing."""
-    from . import billing
-
     with transaction.atomic():
         locked = _locked(session)
         role = _require_party(locked, actor, "client", "reader", "staff", "system")
@@ -487,7 +428,7 @@ def end(session, actor=None, reason=""):
             raise IllegalTransition(locked.state, State.ENDED)
         at = db_now()
         if not _is_booked(locked):  # booked readings are settled from their hold instead
-            billing.bill_sessions([locked.pk], at)
+            bill_and_end([locked.pk], at)
         locked.refresh_from_db()
         if locked.state == State.ACTIVE or locked.state == State.PAUSED:
             reason = reason or {
@@ -502,8 +443,6 @@ def end(session, actor=None, reason=""):
 
 def finish_locked(locked, at, reason, actor=None):
     """End a session whose row the caller holds locked (used by ``end`` and the sweeper)."""
-    from . import presence
-
     if locked.state == State.PAUSED and locked.paused_at is not None:
         locked.paused_total += max(at - locked.paused_at, timedelta(0))
         locked.paused_at = None
@@ -513,9 +452,7 @@ def finish_locked(locked, at, reason, actor=None):
     settled_fields = []
     if _is_booked(locked):
         # A booked reading is paid now, from its hold (readings.bookings settlement rule).
-        from . import bookings
-
-        settled_fields = bookings.settle_session_locked(locked, at, reason)
+        settled_fields = settlement.settle_session_locked(locked, at, reason)
     _apply_transition(
         locked,
         State.ENDED,
@@ -531,6 +468,12 @@ def finish_locked(locked, at, reason, actor=None):
             *settled_fields,
         ],
     )
+    if locked.purchase_id:
+        free = locked.billed_minutes - locked.paid_minutes
+        sales.complete_purchase(
+            locked.purchase_id,
+            summary=f"{locked.billed_minutes} min" + (f" ({free} free)" if free else ""),
+        )
     events.notify(locked, "ended", {"reason": reason, "summary": summary(locked)})
     presence.mark_free(locked.reader_id)
     return locked

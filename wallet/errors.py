@@ -53,3 +53,8 @@ class CreditNotAllowed(WalletError):
 
 class AlreadyReversed(WalletError):
     pass
+
+
+class NotReversible(WalletError):
+    """This transfer cannot be reversed: what a hold moved is undone by resolving the hold
+    (release it), and a charged hold is given back with a refund or a credit."""

@@ -79,6 +79,62 @@ class LedgerAccount(models.Model):
         return f"{self.get_kind_display()}{owner} ({self.currency.upper()})"
 
 
+class Purchase(models.Model):
+    """One thing a client bought (a reading, a booking, later a message, a gift, a ticket, an
+    order): every transfer that pays for it points here, so a statement shows one line per
+    purchase instead of one per minute. Opened by a seller through ``wallet.sales``; not part of
+    the append-only ledger (the seller may add its ``summary`` when the purchase is complete)."""
+
+    class Kind(models.TextChoices):
+        READING = "reading", "Live reading"
+        BOOKING = "booking", "Booked reading"
+        MESSAGE = "message", "Message reading"
+        GIFT = "gift", "Gift"
+        TICKET = "ticket", "Livestream ticket"
+        ORDER = "order", "Shop order"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    client = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="purchases"
+    )
+    # NULL: the platform sells (no reader share).
+    seller = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="sales",
+    )
+    # What the seller sells, unique: opening the same purchase twice returns the first one.
+    reference = models.CharField(max_length=200, unique=True)
+    description = models.CharField(max_length=200)
+    # What it came to in the seller's words ("10 min (3 free)"), set when it is complete.
+    summary = models.CharField(max_length=200, blank=True)
+    # Where the buyer reads about it (a reading's summary and transcript); may be empty.
+    detail_url = models.CharField(max_length=300, blank=True)
+    # The reader's share in force when the purchase was opened; later changes never reprice it.
+    reader_share_percent = models.PositiveSmallIntegerField()
+    metadata = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(reader_share_percent__lte=100),
+                name="wallet_purchase_share_within_100",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(seller__isnull=False) | models.Q(reader_share_percent=0),
+                name="wallet_purchase_platform_sale_has_no_share",
+            ),
+        ]
+        indexes = [models.Index(fields=["client", "-created_at"])]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.reference}"
+
+
 class Transfer(models.Model):
     class Kind(models.TextChoices):
         TOP_UP = "top_up", "Top-up"
@@ -114,6 +170,11 @@ class Transfer(models.Model):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
     )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # The purchase this transfer pays (or holds, releases, refunds) for; set at insert like
+    # every other column (transfers are append-only).
+    purchase = models.ForeignKey(
+        Purchase, null=True, blank=True, on_delete=models.PROTECT, related_name="transfers"
+    )
 
     class Meta:
         permissions = [

@@ -13,10 +13,10 @@ from decimal import ROUND_FLOOR, Decimal
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
-from django.db.backends.postgresql.base import ServerBindingCursor
 from django.utils import timezone
 
 from home.audit import record_event
+from soulseer.db import bulk_cursor as ledger_cursor
 
 from .errors import (
     AlreadyReversed,
@@ -25,6 +25,7 @@ from .errors import (
     IdempotencyConflict,
     InsufficientFunds,
     InvalidAmount,
+    NotReversible,
     SpendingLimitReached,
 )
 from .models import Hold, LedgerAccount, SpendingLimit, Transfer
@@ -163,9 +164,9 @@ WITH limited AS (
 new_transfer AS (
     INSERT INTO wallet_transfer
         (public_id, kind, idempotency_key, description, metadata,
-         initiated_by_id, reverses_id, created_at)
+         initiated_by_id, reverses_id, purchase_id, created_at)
     SELECT gen_random_uuid(), %s::varchar, %s::varchar, %s::varchar, %s::jsonb,
-           %s::bigint, %s::bigint, now()
+           %s::bigint, %s::bigint, %s::bigint, now()
     FROM limited
     WHERE NOT limited.yes
     ON CONFLICT (idempotency_key) DO NOTHING
@@ -183,9 +184,9 @@ FROM limited LEFT JOIN new_transfer ON true
 _INSERT_TRANSFER_SQL = """
 INSERT INTO wallet_transfer
     (public_id, kind, idempotency_key, description, metadata,
-     initiated_by_id, reverses_id, created_at)
+     initiated_by_id, reverses_id, purchase_id, created_at)
 VALUES (gen_random_uuid(), %s::varchar, %s::varchar, %s::varchar, %s::jsonb,
-        %s::bigint, %s::bigint, now())
+        %s::bigint, %s::bigint, %s::bigint, now())
 ON CONFLICT (idempotency_key) DO NOTHING
 RETURNING id, public_id, created_at
 """
@@ -206,8 +207,10 @@ def transfer(
     metadata=None,
     initiated_by=None,
     reverses=None,
+    purchase=None,
 ):
-    """Move money between accounts as one balanced, idempotent transfer.
+    """Move money between accounts as one balanced, idempotent transfer (paying for
+    ``purchase``, a ``Purchase`` or its id, when given).
 
     Repeating a call with the same key returns the first transfer (``replayed`` is True) without
     moving money again; the same key with different legs raises ``IdempotencyConflict``. A leg that
@@ -226,6 +229,7 @@ def transfer(
         metadata_json,
         getattr(initiated_by, "pk", None),
         getattr(reverses, "pk", None),
+        getattr(purchase, "pk", purchase),
     ]
     account_ids = [pk for pk, _ in normalised]
     amounts = [amount for _, amount in normalised]
@@ -272,6 +276,7 @@ def transfer(
             head[4],
             head[5],
             created_at,
+            head[6],
         ],
     )
     result.replayed = False
@@ -306,28 +311,6 @@ def _transfer_checking_limits(kind, idempotency_key, head, normalised):
     return row
 
 
-def ledger_cursor(db=connection):
-    """A Django cursor (query logging, execute wrappers, error translation) over one psycopg
-    cursor with server-side parameters, kept per database connection: the transfer's arrays
-    travel as parameters instead of being rendered into the SQL text, and the cursor's set-up is
-    paid once per connection instead of once per call. Its statements are prepared per
-    connection from ``DB_PREPARE_THRESHOLD`` uses on (settings; the ORM's client-side cursors
-    never prepare).
-
-    Bulk statements pass their arrays as ``%b`` (binary) parameters: psycopg then writes each
-    element as bytes, where the text format escapes every string with regular expressions
-    (measured: a third of a billing batch's Python time went to quoting 5,000-element arrays).
-    Don't use it with ``with``: closing it would close the shared cursor."""
-    db.close_if_health_check_failed()
-    db.ensure_connection()
-    cached = getattr(db, "_wallet_ledger_cursor", None)
-    if cached is None or cached.connection is not db.connection or cached.closed:
-        with db.wrap_database_errors:
-            cached = ServerBindingCursor(db.connection)
-        db._wallet_ledger_cursor = cached
-    return db._prepare_cursor(cached)
-
-
 # Code outside the ledger reacts to money movements here without the ledger importing it; each
 # hook gets (transfer, debited client wallets) and runs inside the caller's transaction, so it
 # must defer real work with transaction.on_commit (e.g. wallet.payments.on_wallet_debited).
@@ -349,10 +332,19 @@ def _json(value):
     return json.dumps(value, sort_keys=True, default=str)
 
 
+HOLD_KINDS = frozenset({Transfer.Kind.HOLD, Transfer.Kind.HOLD_POST, Transfer.Kind.HOLD_VOID})
+
+
 def reverse(original, *, initiated_by=None, reason=""):
     """Undo a transfer with a new transfer of the opposite legs; each is reversed at most once."""
     if original.kind == Transfer.Kind.REVERSAL:
         raise AlreadyReversed("A reversal cannot itself be reversed; make a new transfer instead.")
+    if original.kind in HOLD_KINDS:
+        # Reversing one would move money in or out of the holds account behind the hold's
+        # back: the hold would still say pending (or posted) while its money was gone.
+        raise NotReversible(
+            "Reserved funds are released or charged through their hold, never reversed."
+        )
     legs = [
         Leg(entry.account, -entry.amount) for entry in original.entries.select_related("account")
     ]
@@ -366,6 +358,7 @@ def reverse(original, *, initiated_by=None, reason=""):
             metadata={"reason": reason, "reverses": str(original.public_id)},
             initiated_by=initiated_by,
             reverses=original,
+            purchase=original.purchase_id,
         )
     except IntegrityError as error:
         raise AlreadyReversed("This transfer was already reversed.") from error
@@ -377,8 +370,18 @@ def reverse(original, *, initiated_by=None, reason=""):
 # Holds (two-phase) ------------------------------------------------------------------------------
 
 
-def hold(user, amount, *, idempotency_key, description="", expires_at=None, metadata=None):
-    """Reserve ``amount`` of ``user``'s wallet: no longer spendable, but not yet spent.
+def hold(
+    user,
+    amount,
+    *,
+    idempotency_key,
+    description="",
+    expires_at=None,
+    metadata=None,
+    purchase=None,
+):
+    """Reserve ``amount`` of ``user``'s wallet: no longer spendable, but not yet spent (for
+    ``purchase`` when given: its resolution pays for the same purchase).
 
     Returns the ``Hold``; repeating the call with the same key returns the same hold.
     """
@@ -393,6 +396,7 @@ def hold(user, amount, *, idempotency_key, description="", expires_at=None, meta
             description=description,
             metadata=metadata,
             initiated_by=user,
+            purchase=purchase,
         )
         if hold_transfer.replayed:
             return Hold.objects.get(hold_transfer=hold_transfer)
@@ -406,7 +410,7 @@ def hold(user, amount, *, idempotency_key, description="", expires_at=None, meta
         )
 
 
-def post_hold(hold_obj, destinations, *, description="", metadata=None, kind=None):
+def post_hold(hold_obj, destinations, *, description="", metadata=None, kind=None, purchase=None):
     """Charge a hold: pay ``destinations`` (a list of ``Leg`` with positive amounts) from it and
     release whatever is left back to the wallet. A hold is resolved at most once."""
     total = 0
@@ -415,7 +419,9 @@ def post_hold(hold_obj, destinations, *, description="", metadata=None, kind=Non
         total += leg.amount
     with transaction.atomic():
         locked = (
-            Hold.objects.select_for_update().select_related("wallet", "escrow").get(pk=hold_obj.pk)
+            Hold.objects.select_for_update()
+            .select_related("wallet", "escrow", "hold_transfer")
+            .get(pk=hold_obj.pk)
         )
         if locked.status != Hold.Status.PENDING:
             raise HoldAlreadyResolved(locked)
@@ -430,6 +436,7 @@ def post_hold(hold_obj, destinations, *, description="", metadata=None, kind=Non
             kind=kind or Transfer.Kind.HOLD_POST,
             description=description or locked.description,
             metadata=metadata,
+            purchase=purchase or locked.hold_transfer.purchase_id,
         )
         locked.status = Hold.Status.POSTED
         locked.posted_amount = total
@@ -439,11 +446,13 @@ def post_hold(hold_obj, destinations, *, description="", metadata=None, kind=Non
     return locked
 
 
-def void_hold(hold_obj, *, description=""):
+def void_hold(hold_obj, *, description="", purchase=None):
     """Release a hold back to the wallet in full. A hold is resolved at most once."""
     with transaction.atomic():
         locked = (
-            Hold.objects.select_for_update().select_related("wallet", "escrow").get(pk=hold_obj.pk)
+            Hold.objects.select_for_update()
+            .select_related("wallet", "escrow", "hold_transfer")
+            .get(pk=hold_obj.pk)
         )
         if locked.status != Hold.Status.PENDING:
             raise HoldAlreadyResolved(locked)
@@ -452,6 +461,7 @@ def void_hold(hold_obj, *, description=""):
             idempotency_key=f"hold:{locked.public_id}:resolve",
             kind=Transfer.Kind.HOLD_VOID,
             description=description or f"Released: {locked.description}"[:200],
+            purchase=purchase or locked.hold_transfer.purchase_id,
         )
         locked.status = Hold.Status.VOIDED
         locked.resolve_transfer = resolve
@@ -779,6 +789,7 @@ class BatchTransfer:
     legs: tuple
     description: str = ""
     metadata: dict | None = None
+    purchase_id: int | None = None
 
 
 def wallets_with_spending_limits(account_ids):
@@ -842,7 +853,7 @@ def transfer_many(batch, *, kind):
     """
     if not batch:
         return {}
-    keys, descriptions, metadatas = [], [], []
+    keys, descriptions, metadatas, purchases = [], [], [], []
     legs_by_key = {}
     debited_wallets = set()
     for item in batch:
@@ -860,6 +871,7 @@ def transfer_many(batch, *, kind):
         keys.append(item.idempotency_key)
         descriptions.append(item.description[:200])
         metadatas.append(_json(item.metadata or {}))
+        purchases.append(item.purchase_id)
         legs_by_key[item.idempotency_key] = item.legs
         debited_wallets.update(account_id for account_id, amount in item.legs if amount < 0)
     if len(set(keys)) != len(keys):
@@ -878,13 +890,13 @@ def transfer_many(batch, *, kind):
                 """
                 INSERT INTO wallet_transfer
                     (public_id, kind, idempotency_key, description, metadata,
-                     initiated_by_id, reverses_id, created_at)
-                SELECT gen_random_uuid(), %s, k, d, m::jsonb, NULL, NULL, now()
-                FROM unnest(%b::text[], %b::text[], %b::text[]) AS t(k, d, m)
+                     initiated_by_id, reverses_id, purchase_id, created_at)
+                SELECT gen_random_uuid(), %s, k, d, m::jsonb, NULL, NULL, p, now()
+                FROM unnest(%b::text[], %b::text[], %b::text[], %b::bigint[]) AS t(k, d, m, p)
                 ON CONFLICT (idempotency_key) DO NOTHING
                 RETURNING idempotency_key, id
                 """,
-                [kind, keys, descriptions, metadatas],
+                [kind, keys, descriptions, metadatas, purchases],
             )
             created = dict(cursor.fetchall())
             transfer_ids, account_ids, amounts = [], [], []

@@ -7,7 +7,7 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
-from readings import billing, events
+from readings import billing, events, metering
 from readings.tests.events_helpers import Listener
 from readings.tests.factories import active_session, make_client, make_reader, shift_back
 
@@ -46,7 +46,7 @@ def test_a_rolled_back_batch_sends_nothing(monkeypatch):
     def fail(*args, **kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(billing, "_update_sessions", fail)
+    monkeypatch.setattr(metering, "_update_sessions", fail)
     with pytest.raises(RuntimeError):
         billing.charge_due_minutes()
     assert listener.names() == []

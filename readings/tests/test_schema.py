@@ -7,7 +7,7 @@ from readings.models import ReadingSession
 
 from .factories import active_session, make_client, make_reader
 
-# The columns the sweep's per-minute UPDATE writes (readings.billing._update_sessions).
+# The columns the sweep's per-minute UPDATE writes (readings.metering._update_sessions).
 BILLING_WRITES = (
     "billed_minutes",
     "paid_minutes",

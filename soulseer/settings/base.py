@@ -128,7 +128,7 @@ DATABASES = {
     )
 }
 # psycopg prepares a statement bound server-side from its Nth use on a connection on. Only the
-# ledger's statements bind server-side (wallet.services.ledger_cursor); the ORM binds client-side
+# ledger's statements bind server-side (soulseer.db.bulk_cursor); the ORM binds client-side
 # and never prepares. Planning the one-statement transfer cost more than running it (measured:
 # 287 -> 443 transfers/s on one connection). Behind a transaction-pooling PgBouncer, which
 # cannot keep prepared statements, set DB_PREPARE_THRESHOLD=off.

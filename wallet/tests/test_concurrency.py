@@ -135,3 +135,30 @@ def test_debits_from_many_processes_style_load_keep_the_books_balanced():
         assert wallet.balance >= 0
         assert wallet.balance == 500 - 70 * (500 // 70)
     assert sum(results) == 4 * 70 * (500 // 70)
+
+
+def test_sales_racing_for_one_wallet_never_overdraw_it_and_each_is_paid_once():
+    from wallet import sales
+
+    client, reader = UserFactory(), UserFactory()
+    fund_wallet(client, 1_000)
+    purchase = sales.open_purchase(
+        client=client,
+        seller=reader,
+        kind=sales.SaleKind.GIFT,
+        reference=f"race:{uuid.uuid4()}",
+        description="Gift",
+        share_percent=70,
+    )
+    # Twelve sales of 100 against 1,000, two of them sent twice (the same key).
+    keys = [f"gift:{i % 10}" if i >= 10 else f"gift:{i}" for i in range(12)]
+
+    def buy(index):
+        return sales.charge(purchase, 100, idempotency_key=keys[index]).pk
+
+    results, errors = run_in_threads(12, buy)
+    assert not [e for e in errors if e is not None and not isinstance(e, InsufficientFunds)]
+    assert purchase.transfers.count() == 10
+    assert services.wallet_of(client).balance == 0
+    assert services.earnings_of(reader).balance == 700
+    assert len({r for r in results if r is not None}) == 10

@@ -113,6 +113,24 @@ def test_reverse_undoes_a_transfer_once():
         services.reverse(reversal)
 
 
+def test_a_holds_transfers_are_never_reversed_so_the_hold_keeps_its_money():
+    from wallet.errors import NotReversible
+    from wallet.models import Hold
+
+    client, reader = UserFactory(), UserFactory(reader=True)
+    fund_wallet(client, 2000)
+    held = services.hold(client, 1500, idempotency_key="booking:r", description="Booking")
+    with pytest.raises(NotReversible):
+        services.reverse(held.hold_transfer)
+    assert balance(services.holds_of(client)) == 1500
+    posted = services.post_hold(held, [services.Leg(services.earnings_of(reader), 1000)])
+    with pytest.raises(NotReversible):
+        services.reverse(posted.resolve_transfer)
+    assert Hold.objects.get(pk=held.pk).status == Hold.Status.POSTED
+    assert balance(services.holds_of(client)) == 0
+    assert balance(services.wallet_of(client)) == 1000
+
+
 def test_hold_reserves_then_post_pays_and_releases_the_rest():
     client, reader = UserFactory(), UserFactory(reader=True)
     fund_wallet(client, 2000)
