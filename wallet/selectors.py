@@ -1,15 +1,25 @@
 """Reads for the wallet pages: what a user sees of their own money, with the query shape fixed
-once (one query for the balances, two for a page of history whatever its length)."""
+once (one query for the balances, two for a page of history whatever its length, four for a
+purchase's receipt whatever its number of minutes).
+
+History shows purchases, not minutes: the entries of transfers that pay for one purchase
+(``Transfer.purchase``) make one line per account, grouped in SQL (window functions over the
+filtered entries, so a page is one query however many minutes a reading had); every other entry
+is a line of its own, explained by ``explain``."""
 
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
+from django.db.models import BigIntegerField, Count, F, Q, Sum, Window
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
-from .models import Entry, Hold, LedgerAccount, SpendingLimit, Transfer
+from .models import Entry, Hold, LedgerAccount, Purchase, SpendingLimit, Transfer
+from .money import decimal_string, format_cents
 
 Kind = LedgerAccount.Kind
 TransferKind = Transfer.Kind
+PurchaseKind = Purchase.Kind
 
 # History filter: the label a person understands -> the transfer kinds behind it.
 HISTORY_CATEGORIES = {
@@ -92,6 +102,43 @@ def history_entries(user, *, category="", date_from=None, date_to=None):
     return entries
 
 
+def history_line_entries(user, *, category="", date_from=None, date_to=None):
+    """The history as lines, newest first: one entry per line (its latest), annotated with the
+    line's figures. The entries of one purchase on one account make one line; any other entry
+    is a line of its own. Filters apply to entries first, so a purchase line holds those of its
+    entries that match. One query per page (plus the paginator's count), whatever the number of
+    entries behind each line.
+
+    Annotations: ``line_total`` (sum of the line's amounts), ``line_entries`` (how many),
+    ``line_minutes`` (how many are per-minute reading charges), ``line_posted`` and
+    ``line_voided`` (how many capture or release a reservation)."""
+    entries = history_entries(user, category=category, date_from=date_from, date_to=date_to)
+    # Purchase ids are positive and entry ids negated: one key, no collision between the two.
+    line = [
+        F("account_id"),
+        Coalesce(F("transfer__purchase_id"), -F("id"), output_field=BigIntegerField()),
+    ]
+
+    def per_line(expression):
+        return Window(expression, partition_by=line)
+
+    return (
+        entries.select_related("transfer__purchase__client")
+        .annotate(
+            line_rank=Window(
+                RowNumber(), partition_by=line, order_by=[F("created_at").desc(), F("id").desc()]
+            ),
+            line_total=per_line(Sum("amount")),
+            line_entries=per_line(Count("id")),
+            line_minutes=per_line(Count("id", filter=Q(transfer__kind=TransferKind.READING))),
+            line_posted=per_line(Count("id", filter=Q(transfer__kind=TransferKind.HOLD_POST))),
+            line_voided=per_line(Count("id", filter=Q(transfer__kind=TransferKind.HOLD_VOID))),
+        )
+        .filter(line_rank=1)
+        .order_by("-created_at", "-id")
+    )
+
+
 def pending_holds(user):
     return Hold.objects.filter(wallet__owner=user, status=Hold.Status.PENDING).order_by(
         "expires_at", "created_at"
@@ -102,6 +149,7 @@ def user_transfer(user, public_id):
     """A transfer that touched one of ``user``'s accounts, or None (never someone else's)."""
     return (
         Transfer.objects.filter(public_id=public_id, entries__account__owner=user)
+        .select_related("purchase")
         .distinct()
         .first()
     )
@@ -116,15 +164,22 @@ def spending_limit_of(user):
 
 @dataclass
 class HistoryLine:
+    """One line of the history: one entry, or (``purchase`` set) all the entries of one
+    purchase on one account, whose latest is ``entry``."""
+
     entry: Entry
     title: str
     detail: str = ""
     icon: str = "coin"
     tags: list = field(default_factory=list)
+    purchase: Purchase | None = None
+    total: int | None = None  # a purchase line's sum; None: the entry's own amount
+    count: int = 1  # entries behind the line
+    minutes: int = 0  # per-minute charges among them
 
     @property
     def amount(self):
-        return self.entry.amount
+        return self.entry.amount if self.total is None else self.total
 
     @property
     def is_earnings(self):
@@ -228,15 +283,224 @@ def _top_up_details(entries):
     }
 
 
+def _name(user):
+    return (user.display_name or user.username) if user is not None else ""
+
+
+def _purchase_detail(purchase, entry, earnings):
+    """What a purchase came to: the seller's summary once set, else what the ledger tells."""
+    if purchase.summary:
+        return purchase.summary
+    if purchase.kind == PurchaseKind.BOOKING:
+        if entry.line_posted:
+            return "From reserved funds" if earnings else "Charged"
+        return "Released" if entry.line_voided else "Reserved"
+    minutes = entry.line_minutes
+    if purchase.kind == PurchaseKind.READING or minutes:
+        return f"{minutes} min so far" if minutes else "In progress"
+    return ""
+
+
+def _purchase_icon(purchase, entry):
+    if purchase.kind == PurchaseKind.BOOKING and not entry.line_posted:
+        return "unlock" if entry.line_voided else "lock"
+    if purchase.kind in (PurchaseKind.GIFT, PurchaseKind.TICKET, PurchaseKind.ORDER):
+        return "bag"
+    return "moon"
+
+
+def purchase_title(purchase, *, earnings):
+    """The client reads the purchase's description ("Chat reading with Aurora Vale"); the
+    seller reads what they sold and to whom ("Chat reading for Ann")."""
+    if not earnings:
+        return purchase.description
+    client = _name(purchase.client)
+    if purchase.kind == PurchaseKind.READING:
+        channel = CHANNEL_LABELS.get((purchase.metadata or {}).get("channel"), "Live")
+        return f"{channel} reading for {client}"
+    return f"{purchase.get_kind_display()} for {client}"
+
+
+def explain_purchase(entry):
+    """The line of a purchase on one account, from its latest ``entry`` (annotated by
+    ``history_line_entries``)."""
+    purchase = entry.transfer.purchase
+    earnings = entry.account.kind == Kind.READER_EARNINGS
+    return HistoryLine(
+        entry,
+        purchase_title(purchase, earnings=earnings),
+        _purchase_detail(purchase, entry, earnings),
+        icon=_purchase_icon(purchase, entry),
+        purchase=purchase,
+        total=entry.line_total,
+        count=entry.line_entries,
+        minutes=entry.line_minutes,
+    )
+
+
 def history_lines(entries):
+    """Lines a person can read for ``entries``: a purchase line for an entry annotated by
+    ``history_line_entries`` whose transfer pays a purchase, ``explain`` for any other."""
     entries = list(entries)
     top_ups = _top_up_details(entries)
     lines = []
     for entry in entries:
+        if entry.transfer.purchase_id and getattr(entry, "line_total", None) is not None:
+            lines.append(explain_purchase(entry))
+            continue
         extra = top_ups.get(entry.transfer_id)
         if extra:
             entry.transfer.metadata = {**extra, **(entry.transfer.metadata or {})}
         lines.append(explain(entry))
+    return lines
+
+
+# A purchase's receipt -----------------------------------------------------------------------------
+
+RECEIPT_PAGE_SIZE = 60  # movements per receipt page (a long reading has one per minute)
+RECEIPT_PREVIEW_SIZE = 10  # movements shown when a history line is opened in place
+
+
+def user_purchase(user, public_id):
+    """A purchase ``user`` bought or sold, or None (never anyone else's, whatever the id)."""
+    if user is None or not user.is_authenticated:
+        return None
+    return (
+        Purchase.objects.filter(Q(client=user) | Q(seller=user), public_id=public_id)
+        .select_related("client", "seller")
+        .first()
+    )
+
+
+@dataclass
+class ReceiptLine:
+    """One movement of a purchase as its receipt lists it; ``amount`` is what it did to the
+    user's balance (None: nothing, e.g. a reservation charged in full)."""
+
+    transfer: Transfer
+    label: str
+    detail: str = ""
+    amount: int | None = None
+
+
+@dataclass
+class PurchaseReceipt:
+    purchase: Purchase
+    as_seller: bool
+    title: str
+    total: int  # paid by the client (reserved funds not counted) or earned by the seller
+    reserved: int  # still reserved for it (client only)
+    movements: int  # how many transfers the user's accounts took part in
+
+    @property
+    def detail(self):
+        return self.purchase.summary
+
+    @property
+    def detail_url(self):
+        """Where the seller tells more (the reading's summary and transcript): a path on this
+        site or an https address, never anything a browser would run."""
+        url = self.purchase.detail_url or ""
+        if (url.startswith("/") and not url.startswith("//")) or url.startswith("https://"):
+            return url
+        return ""
+
+    @property
+    def icon(self):
+        if self.purchase.kind in (PurchaseKind.GIFT, PurchaseKind.TICKET, PurchaseKind.ORDER):
+            return "bag"
+        return "lock" if self.reserved and not self.total else "moon"
+
+
+def _receipt_kinds(as_seller):
+    if as_seller:
+        return (Kind.READER_EARNINGS,), Kind.READER_EARNINGS
+    return (Kind.CLIENT_WALLET, Kind.CLIENT_HOLDS), Kind.CLIENT_WALLET
+
+
+def purchase_receipt(user, purchase):
+    """The figures of ``purchase`` for ``user`` (its client or its seller), in one query."""
+    as_seller = purchase.client_id != user.pk
+    kinds, main = _receipt_kinds(as_seller)
+    figures = Entry.objects.filter(
+        transfer__purchase=purchase, account__owner=user, account__kind__in=kinds
+    ).aggregate(
+        main=Sum("amount", filter=Q(account__kind=main)),
+        held=Sum("amount", filter=Q(account__kind=Kind.CLIENT_HOLDS)),
+        movements=Count("transfer_id", distinct=True),
+    )
+    main_sum, held = figures["main"] or 0, figures["held"] or 0
+    return PurchaseReceipt(
+        purchase=purchase,
+        as_seller=as_seller,
+        title=purchase_title(purchase, earnings=as_seller),
+        total=main_sum if as_seller else -(main_sum + held),
+        reserved=0 if as_seller else held,
+        movements=figures["movements"],
+    )
+
+
+def purchase_movements(user, purchase):
+    """The transfers of ``purchase`` that moved ``user``'s money, oldest first, each with
+    ``amount`` (on the wallet, or the earnings for the seller) and ``held`` (on the client's
+    reserved funds). A queryset: paginate it (one query per page)."""
+    as_seller = purchase.client_id != user.pk
+    kinds, main = _receipt_kinds(as_seller)
+    return (
+        Transfer.objects.filter(
+            purchase=purchase, entries__account__owner=user, entries__account__kind__in=kinds
+        )
+        .annotate(
+            amount=Sum("entries__amount", filter=Q(entries__account__kind=main)),
+            held=Sum("entries__amount", filter=Q(entries__account__kind=Kind.CLIENT_HOLDS)),
+        )
+        .order_by("created_at", "id")
+    )
+
+
+def purchase_preview(user, purchase):
+    """``(lines, more)``: the first ``RECEIPT_PREVIEW_SIZE`` movements of ``purchase`` as
+    ``ReceiptLine``, and whether it has more (one query)."""
+    shown = list(purchase_movements(user, purchase)[: RECEIPT_PREVIEW_SIZE + 1])
+    as_seller = purchase.client_id != user.pk
+    return receipt_lines(shown[:RECEIPT_PREVIEW_SIZE], as_seller=as_seller), (
+        len(shown) > RECEIPT_PREVIEW_SIZE
+    )
+
+
+def _minute_label(metadata):
+    minute = (metadata or {}).get("minute")
+    try:
+        return f"Minute {int(minute) + 1}"
+    except (TypeError, ValueError):
+        return ""
+
+
+def receipt_lines(transfers, *, as_seller):
+    """``ReceiptLine`` for each of ``transfers`` (from ``purchase_movements``)."""
+    lines = []
+    for transfer in transfers:
+        kind, amount, held = transfer.kind, transfer.amount, transfer.held or 0
+        meta = transfer.metadata or {}
+        if kind in (TransferKind.READING, TransferKind.MESSAGE):
+            label = _minute_label(meta) or transfer.get_kind_display()
+            detail = "Your share" if as_seller else ""
+        elif kind == TransferKind.HOLD:
+            label, detail = "Reserved", "Held from your balance until the reading"
+        elif kind == TransferKind.HOLD_POST:
+            if as_seller:
+                label, detail = "Charged", "Your share, from the client's reserved funds"
+            else:
+                charged = -(held + (amount or 0))
+                label = f"Charged {format_cents(charged)}"
+                detail = "From your reserved funds"
+                if amount:
+                    detail += "; the unused part came back to your balance"
+        elif kind == TransferKind.HOLD_VOID:
+            label, detail = "Released", "Back to your balance"
+        else:
+            label, detail = transfer.description or transfer.get_kind_display(), ""
+        lines.append(ReceiptLine(transfer, label, detail, amount))
     return lines
 
 
@@ -324,6 +588,7 @@ STATEMENT_COLUMNS = (
     "Account",
     "Amount (USD)",
     "Reference",
+    "Minutes",
 )
 _STATEMENT_BATCH = 500
 # A spreadsheet runs a cell that starts like a formula: text cells get a leading apostrophe.
@@ -335,24 +600,42 @@ def _text_cell(value):
     return "'" + value if value.startswith(_FORMULA_START) else value
 
 
-def statement_rows(entries, zone):
-    """The CSV rows of ``entries`` (a ``history_entries`` queryset), explained like the page
-    explains them, read in batches so a long history never sits in memory at once."""
-    from .money import decimal_string
+def _line_minutes(line):
+    """Reading minutes a line paid for: its per-minute charges, or an older reading's own
+    count (``metadata["minutes"]``); "" for lines that are not minutes."""
+    if line.purchase is not None:
+        return str(line.minutes) if line.minutes else ""
+    transfer = line.entry.transfer
+    if transfer.kind not in (TransferKind.READING, TransferKind.MESSAGE):
+        return ""
+    try:
+        return str(int((transfer.metadata or {}).get("minutes")))
+    except (TypeError, ValueError):
+        return ""
 
+
+def statement_rows(entries, zone):
+    """The CSV rows of ``entries`` (a ``history_line_entries`` queryset: one row per line, a
+    purchase's minutes in one row), explained like the page explains them, read in batches so
+    a long history never sits in memory at once."""
     batch = []
 
     def flush():
         for line in history_lines(batch):
             entry = line.entry
+            if line.purchase is not None:
+                kind, reference = line.purchase.get_kind_display(), line.purchase.public_id
+            else:
+                kind, reference = entry.transfer.get_kind_display(), entry.transfer.public_id
             yield (
                 timezone.localtime(entry.created_at, zone).strftime("%Y-%m-%d %H:%M"),
                 _text_cell(line.title),
                 _text_cell(line.detail),
-                _text_cell(entry.transfer.get_kind_display()),
+                _text_cell(kind),
                 "Earnings" if line.is_earnings else "Wallet",
-                decimal_string(entry.amount),
-                str(entry.transfer.public_id),
+                decimal_string(line.amount),
+                str(reference),
+                _line_minutes(line),
             )
         batch.clear()
 

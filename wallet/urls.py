@@ -10,6 +10,12 @@ urlpatterns = [
     path("limits/", views.update_spending_limits, name="spending_limits"),
     path("statement.csv", views.statement_csv, name="statement_csv"),
     path("activity/<uuid:public_id>/", views.transfer_detail, name="transfer_detail"),
+    path("purchases/<uuid:public_id>/", views.purchase_detail, name="purchase_detail"),
+    path(
+        "purchases/<uuid:public_id>/movements/",
+        views.purchase_movements,
+        name="purchase_movements",
+    ),
     # Top-ups, saved cards, auto-reload and payouts (Stripe flows)
     path("topup/", views.topup, name="topup"),
     path("topup/<uuid:public_id>/", views.topup_status, name="topup_status"),

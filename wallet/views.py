@@ -88,7 +88,7 @@ def _limits_context(user, form=None):
 def _history_context(request):
     form = HistoryFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    entries = selectors.history_entries(
+    entries = selectors.history_line_entries(
         request.user,
         category=filters.get("type", ""),
         date_from=filters.get("date_from"),
@@ -151,7 +151,7 @@ def statement_csv(request):
             content_type="text/plain; charset=utf-8",
         )
     filters = form.cleaned_data if form.is_bound else {}
-    entries = selectors.history_entries(
+    entries = selectors.history_line_entries(
         request.user,
         category=filters.get("type", ""),
         date_from=filters.get("date_from"),
@@ -219,6 +219,47 @@ def transfer_detail(request, public_id):
             "lines": lines,
             "summary": selectors.wallet_summary(request.user, request),
         },
+    )
+
+
+def _purchase_or_404(request, public_id):
+    purchase = selectors.user_purchase(request.user, public_id)
+    if purchase is None:
+        raise Http404("No such purchase in your wallet.")
+    return purchase
+
+
+@login_required
+def purchase_detail(request, public_id):
+    """A receipt for one purchase (a reading and its minutes, a booking and its reservation):
+    its client's or its seller's own, 404 for anyone else."""
+    purchase = _purchase_or_404(request, public_id)
+    receipt = selectors.purchase_receipt(request.user, purchase)
+    page = Paginator(
+        selectors.purchase_movements(request.user, purchase), selectors.RECEIPT_PAGE_SIZE
+    ).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "wallet/purchase_detail.html",
+        {
+            "receipt": receipt,
+            "purchase": purchase,
+            "page_obj": page,
+            "lines": selectors.receipt_lines(page.object_list, as_seller=receipt.as_seller),
+        },
+    )
+
+
+@login_required
+def purchase_movements(request, public_id):
+    """A history line opened in place (HTMX): the purchase's first movements, and the way to
+    its receipt for the rest."""
+    purchase = _purchase_or_404(request, public_id)
+    lines, more = selectors.purchase_preview(request.user, purchase)
+    return render(
+        request,
+        "wallet/_purchase_movements.html",
+        {"purchase": purchase, "lines": lines, "more": more},
     )
 
 
