@@ -66,11 +66,11 @@ def bill_locked(session_ids, at, *, sender=None):
         for index in range(max(row["billed_minutes"], row["free_minutes"]), row["due"]):
             charges.append(
                 sales.Charge(
-                    purchase_id=row["purchase_id"],
-                    gross=row["rate_cents"],
-                    idempotency_key=_key(row["id"], index),
-                    description=f"Reading with {row['reader_name']}"[:200],
-                    metadata={
+                    row["purchase_id"],
+                    row["rate_cents"],
+                    _key(row["id"], index),
+                    f"Reading with {row['reader_name']}"[:200],
+                    {
                         "reading": str(row["public_id"]),
                         "minute": index,
                         "minutes": 1,

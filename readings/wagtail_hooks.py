@@ -5,7 +5,7 @@ Sessions change only through ``readings.services``; nobody creates, edits or del
 
 from wagtail_modeladmin.options import ModelAdmin, modeladmin_register
 
-from wallet.wagtail_hooks import ReadOnlyPermissionHelper
+from home.admin import ReadOnlyPermissionHelper
 
 from .models import ReadingSession
 

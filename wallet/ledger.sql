@@ -13,6 +13,8 @@
 --   * wallet_entry_apply: the entries a statement inserts move their accounts' balances in
 --     that statement, accounts locked in id order;
 --   * wallet_entry_balanced: every transfer a statement touches sums to zero and exists;
+--   * wallet_transfer_purchase_exists: every purchase a new transfer pays for exists;
+--     wallet_purchase_kept: purchases are never deleted (their transfers point at them);
 --   * wallet_account_balance_guard: a balance changes only through entries;
 --   * wallet_account_balance_non_negative, with wallet_account_restricted_kinds: a client
 --     wallet, a hold or a reader's earnings never goes below zero;
@@ -84,6 +86,27 @@ BEGIN
 END;
 $function$;
 
+-- function: wallet_check_transfer_purchases
+CREATE OR REPLACE FUNCTION public.wallet_check_transfer_purchases()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+DECLARE
+    missing bigint;
+BEGIN
+    SELECT t.purchase_id INTO missing
+        FROM new_transfers t
+        WHERE t.purchase_id IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM wallet_purchase p WHERE p.id = t.purchase_id)
+        LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'purchase % does not exist', missing
+            USING ERRCODE = 'foreign_key_violation';
+    END IF;
+    RETURN NULL;
+END;
+$function$;
+
 -- function: wallet_guard_balance
 CREATE OR REPLACE FUNCTION public.wallet_guard_balance()
  RETURNS trigger
@@ -121,8 +144,14 @@ CREATE TRIGGER wallet_entry_apply AFTER INSERT ON public.wallet_entry REFERENCIN
 -- trigger: wallet_entry_balanced
 CREATE TRIGGER wallet_entry_balanced AFTER INSERT ON public.wallet_entry REFERENCING NEW TABLE AS new_entries FOR EACH STATEMENT EXECUTE FUNCTION wallet_check_statement_balanced();
 
+-- trigger: wallet_purchase_kept
+CREATE TRIGGER wallet_purchase_kept BEFORE DELETE ON public.wallet_purchase FOR EACH ROW EXECUTE FUNCTION wallet_reject_change();
+
 -- trigger: wallet_transfer_append_only
 CREATE TRIGGER wallet_transfer_append_only BEFORE DELETE OR UPDATE ON public.wallet_transfer FOR EACH ROW EXECUTE FUNCTION wallet_reject_change();
+
+-- trigger: wallet_transfer_purchase_exists
+CREATE TRIGGER wallet_transfer_purchase_exists AFTER INSERT ON public.wallet_transfer REFERENCING NEW TABLE AS new_transfers FOR EACH STATEMENT EXECUTE FUNCTION wallet_check_transfer_purchases();
 
 -- constraint: wallet_entry_non_zero
 ALTER TABLE wallet_entry ADD CONSTRAINT wallet_entry_non_zero CHECK ((NOT (amount = 0)));
@@ -156,6 +185,21 @@ ALTER TABLE wallet_ledgeraccount ADD CONSTRAINT wallet_account_restricted_kinds 
 
 -- constraint: wallet_ledgeraccount_public_id_key
 ALTER TABLE wallet_ledgeraccount ADD CONSTRAINT wallet_ledgeraccount_public_id_key UNIQUE (public_id);
+
+-- constraint: wallet_purchase_platform_sale_has_no_share
+ALTER TABLE wallet_purchase ADD CONSTRAINT wallet_purchase_platform_sale_has_no_share CHECK (((seller_id IS NOT NULL) OR (reader_share_percent = 0)));
+
+-- constraint: wallet_purchase_public_id_key
+ALTER TABLE wallet_purchase ADD CONSTRAINT wallet_purchase_public_id_key UNIQUE (public_id);
+
+-- constraint: wallet_purchase_reader_share_percent_check
+ALTER TABLE wallet_purchase ADD CONSTRAINT wallet_purchase_reader_share_percent_check CHECK ((reader_share_percent >= 0));
+
+-- constraint: wallet_purchase_reference_key
+ALTER TABLE wallet_purchase ADD CONSTRAINT wallet_purchase_reference_key UNIQUE (reference);
+
+-- constraint: wallet_purchase_share_within_100
+ALTER TABLE wallet_purchase ADD CONSTRAINT wallet_purchase_share_within_100 CHECK ((reader_share_percent <= 100));
 
 -- constraint: wallet_transfer_idempotency_key_key
 ALTER TABLE wallet_transfer ADD CONSTRAINT wallet_transfer_idempotency_key_key UNIQUE (idempotency_key);

@@ -7,7 +7,13 @@ changes a rule."""
 from pathlib import Path
 
 FILE = Path(__file__).with_name("ledger.sql")
-LEDGER_TABLES = ("wallet_ledgeraccount", "wallet_transfer", "wallet_entry", "wallet_hold")
+LEDGER_TABLES = (
+    "wallet_ledgeraccount",
+    "wallet_transfer",
+    "wallet_entry",
+    "wallet_hold",
+    "wallet_purchase",
+)
 
 HEADER = """\
 -- The ledger's rules as PostgreSQL enforces them: every function and trigger the wallet
@@ -25,6 +31,8 @@ HEADER = """\
 --   * wallet_entry_apply: the entries a statement inserts move their accounts' balances in
 --     that statement, accounts locked in id order;
 --   * wallet_entry_balanced: every transfer a statement touches sums to zero and exists;
+--   * wallet_transfer_purchase_exists: every purchase a new transfer pays for exists;
+--     wallet_purchase_kept: purchases are never deleted (their transfers point at them);
 --   * wallet_account_balance_guard: a balance changes only through entries;
 --   * wallet_account_balance_non_negative, with wallet_account_restricted_kinds: a client
 --     wallet, a hold or a reader's earnings never goes below zero;

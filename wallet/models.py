@@ -171,9 +171,17 @@ class Transfer(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     # The purchase this transfer pays (or holds, releases, refunds) for; set at insert like
-    # every other column (transfers are append-only).
+    # every other column (transfers are append-only). No foreign-key constraint: a statement-
+    # level trigger checks that each new transfer's purchase exists (migration 0013; a deferred
+    # per-row check cost the billing sweep a lock and a lookup per minute), and purchases are
+    # never deleted (a trigger refuses it).
     purchase = models.ForeignKey(
-        Purchase, null=True, blank=True, on_delete=models.PROTECT, related_name="transfers"
+        Purchase,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="transfers",
+        db_constraint=False,
     )
 
     class Meta:

@@ -26,6 +26,7 @@ like every transfer), the metadata and the audit event; the ledger's own rules
 """
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.db import IntegrityError, transaction
 
@@ -278,9 +279,9 @@ def release(purchase, held, *, description=""):
 # The per-minute sweep's batch ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Charge:
-    """One charge of a batch: ``gross`` cents for the purchase ``purchase_id``."""
+class Charge(NamedTuple):
+    """One charge of a batch: ``gross`` cents for the purchase ``purchase_id`` (a named tuple:
+    a sweep makes one per minute)."""
 
     purchase_id: int
     gross: int
@@ -341,6 +342,7 @@ def charge_batch(charges, *, purchases=()):
         if wallet_id is None or (seller_id is not None and earnings_id is None):
             raise LookupError(f"purchase {_pk} has no accounts: open it with open_purchase()")
     platform = ledger.platform_account(LedgerAccount.Kind.PLATFORM_REVENUE)
+    platform_id = platform.pk
     wallets = {row[5] for row in purchases.values()}
     balances = ledger.lock_accounts_for_batch(
         [*wallets, *(row[6] for row in purchases.values() if row[6]), platform.pk]
@@ -365,20 +367,20 @@ def charge_batch(charges, *, purchases=()):
             result.refused[item.purchase_id] = "insufficient_funds"
             continue
         balances[wallet_id] -= item.gross
-        legs = [
+        legs = (
             (wallet_id, -item.gross),
-            (platform.pk, platform_cents),
+            (platform_id, platform_cents),
             (earnings_id, reader_cents),
-        ]
+        )
         fast.append(
             (
                 _CHARGE_KIND[kind],
                 ledger.BatchTransfer(
-                    idempotency_key=item.idempotency_key,
-                    legs=tuple(leg for leg in legs if leg[1]),
-                    description=item.description,
-                    metadata=item.metadata,
-                    purchase_id=item.purchase_id,
+                    item.idempotency_key,
+                    tuple([leg for leg in legs if leg[1]]),
+                    item.description,
+                    item.metadata,
+                    item.purchase_id,
                 ),
             )
         )

@@ -10,30 +10,14 @@ from django.db.models import Q, Sum
 from django.urls import path, reverse
 from django.utils.html import format_html
 from wagtail import hooks
-from wagtail_modeladmin.helpers import PermissionHelper
 from wagtail_modeladmin.options import ModelAdmin, ModelAdminGroup, modeladmin_register
 from wagtail_modeladmin.views import InspectView
 
+from home.admin import ReadOnlyPermissionHelper
 from home.templatetags.soulseer_tags import cents
 
 from . import admin_views
-from .models import Entry, Hold, LedgerAccount, TopUp, Transfer
-
-
-class ReadOnlyPermissionHelper(PermissionHelper):
-    """List and inspect with any permission on the model (``view_*`` is enough); never write."""
-
-    def user_can_create(self, user):
-        return False
-
-    def user_can_edit_obj(self, user, obj):
-        return False
-
-    def user_can_delete_obj(self, user, obj):
-        return False
-
-    def user_can_copy_obj(self, user, obj):
-        return False
+from .models import Entry, Hold, LedgerAccount, Purchase, TopUp, Transfer
 
 
 def _signed_cents(value):
@@ -247,12 +231,32 @@ class TopUpAdmin(ReadOnlyLedgerAdmin):
     amount_display.short_description = "Asked"
 
 
+class PurchaseAdmin(ReadOnlyLedgerAdmin):
+    """What clients bought (one row per reading, booking, ...); its transfers are listed under
+    Transfers, searchable by the purchase's reference."""
+
+    model = Purchase
+    menu_label = "Purchases"
+    menu_icon = "tag"
+    list_display = ("created_at", "kind", "description", "client", "seller", "summary")
+    list_filter = ("kind", "created_at")
+    search_fields = ("reference", "description", "client__username", "seller__username")
+    inspect_view_enabled = True
+
+
 @modeladmin_register
 class LedgerGroup(ModelAdminGroup):
     menu_label = "Ledger"
     menu_icon = "table"
     menu_order = 700
-    items = (LedgerAccountAdmin, TransferAdmin, EntryAdmin, HoldAdmin, TopUpAdmin)
+    items = (
+        LedgerAccountAdmin,
+        PurchaseAdmin,
+        TransferAdmin,
+        EntryAdmin,
+        HoldAdmin,
+        TopUpAdmin,
+    )
 
 
 @hooks.register("register_admin_urls")

@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
 from wallet import services
-from wallet.models import Entry, Hold, LedgerAccount, Transfer
+from wallet.models import Entry, Hold, LedgerAccount, Purchase, Transfer
 from wallet.tests.factories import fund_wallet, pay_reading
 
 pytestmark = pytest.mark.django_db
@@ -98,3 +98,21 @@ def test_django_admin_is_read_only_for_the_ledger(superuser_client, ledger):
     page = superuser_client.get(f"/django-admin/wallet/transfer/{transfer.pk}/change/")
     assert page.status_code == 200
     assert 'name="_save"' not in page.content.decode()
+
+
+def test_staff_find_what_a_client_bought_among_the_purchases(superuser_client):
+    from wallet import sales
+
+    purchase = sales.open_purchase(
+        client=UserFactory(username="buyer"),
+        seller=UserFactory(username="aurora"),
+        kind=sales.SaleKind.READING,
+        reference="reading:admin-listing",
+        description="Chat reading with Aurora",
+    )
+    response = superuser_client.get(url(Purchase, "index") + "?q=admin-listing")
+    assert response.status_code == 200
+    assert "Chat reading with Aurora" in response.content.decode()
+    inspect = url(Purchase, "inspect", purchase.pk)
+    assert superuser_client.get(inspect).status_code == 200
+    assert superuser_client.get(url(Purchase, "create")).status_code in (302, 403)

@@ -121,3 +121,44 @@ def test_wallets_cannot_be_flagged_as_allowed_to_go_negative():
                 currency="eur",
                 may_go_negative=True,
             )
+
+
+def test_a_transfer_cannot_name_a_purchase_that_does_not_exist():
+    from wallet import sales
+
+    client, reader = UserFactory(), UserFactory()
+    purchase = sales.open_purchase(
+        client=client,
+        seller=reader,
+        kind=sales.SaleKind.GIFT,
+        reference="gift:invariants",
+        description="Gift",
+    )
+    with pytest.raises(DatabaseRefusal, match="does not exist"):
+        run_sql(
+            "INSERT INTO wallet_transfer (public_id, kind, idempotency_key, description,"
+            " metadata, purchase_id, created_at) VALUES (gen_random_uuid(), 'gift', 'k1', '',"
+            " '{}', %s, now())",
+            [purchase.pk + 1_000_000],
+        )
+    run_sql(
+        "INSERT INTO wallet_transfer (public_id, kind, idempotency_key, description,"
+        " metadata, purchase_id, created_at) VALUES (gen_random_uuid(), 'gift', 'k2', '',"
+        " '{}', %s, now())",
+        [purchase.pk],
+    )
+    assert Transfer.objects.get(idempotency_key="k2").purchase_id == purchase.pk
+
+
+def test_a_purchase_is_never_deleted():
+    from wallet import sales
+
+    purchase = sales.open_purchase(
+        client=UserFactory(),
+        seller=None,
+        kind=sales.SaleKind.ORDER,
+        reference="order:invariants",
+        description="Order",
+    )
+    with pytest.raises(DatabaseRefusal, match="DELETE on wallet_purchase"):
+        run_sql("DELETE FROM wallet_purchase WHERE id = %s", [purchase.pk])
