@@ -183,25 +183,46 @@ def complete_purchase(purchase_id, *, summary):
     Purchase.objects.filter(pk=purchase_id).update(summary=summary[:200])
 
 
-def _legs(purchase, gross, source):
-    """The legs of a sale of ``gross`` paid from ``source`` (an account), split once."""
-    reader_cents, platform_cents = split(gross, purchase.reader_share_percent)
+class Part(NamedTuple):
+    """What one reader sold within a sale of several things (a shop order): ``gross`` cents of
+    it, at the reader's ``share_percent`` (recorded by the seller when the item was ordered)."""
+
+    seller: object
+    gross: int
+    share_percent: int
+
+
+def _legs(purchase, gross, source, parts=None):
+    """The legs of a sale of ``gross`` paid from ``source`` (an account), split once: the
+    purchase's seller at its share, or each of ``parts`` at theirs; the platform gets the rest.
+    Returns ``(legs, reader cents in all)``."""
+    if parts is None:
+        parts = [Part(purchase.seller, gross, purchase.reader_share_percent)]
+    if sum(part.gross for part in parts) > gross:
+        raise InvalidAmount("The parts of a sale add up to more than the sale.")
     legs = [ledger.Leg(source, -gross)]
-    if reader_cents:
-        legs.append(ledger.Leg(ledger.earnings_of(purchase.seller), reader_cents))
-    if platform_cents:
+    readers = 0
+    for part in parts:
+        reader_cents = split(part.gross, part.share_percent)[0] if part.seller else 0
+        if reader_cents:
+            legs.append(ledger.Leg(ledger.earnings_of(part.seller), reader_cents))
+            readers += reader_cents
+    if gross - readers:
         legs.append(
-            ledger.Leg(ledger.platform_account(LedgerAccount.Kind.PLATFORM_REVENUE), platform_cents)
+            ledger.Leg(
+                ledger.platform_account(LedgerAccount.Kind.PLATFORM_REVENUE), gross - readers
+            )
         )
-    return legs, reader_cents
+    return legs, readers
 
 
-def charge(purchase, gross, *, idempotency_key, description="", metadata=None):
-    """Charge ``gross`` cents for ``purchase`` now: the reader's share to their earnings, the
-    rest to the platform. Raises ``InsufficientFunds`` or ``SpendingLimitReached`` (nothing
-    written); a repeated key returns the first transfer. Returns the ``Transfer``."""
+def charge(purchase, gross, *, idempotency_key, description="", metadata=None, parts=None):
+    """Charge ``gross`` cents for ``purchase`` now: the reader's share to their earnings (or,
+    with ``parts``, each reader's share of what they sold in it), the rest to the platform.
+    Raises ``InsufficientFunds`` or ``SpendingLimitReached`` (nothing written); a repeated key
+    returns the first transfer. Returns the ``Transfer``."""
     ledger.check_amount(gross)
-    legs, reader_cents = _legs(purchase, gross, ledger.wallet_of(purchase.client))
+    legs, reader_cents = _legs(purchase, gross, ledger.wallet_of(purchase.client), parts)
     with transaction.atomic():
         result = ledger.transfer(
             legs,

@@ -253,3 +253,32 @@ def test_a_batch_needs_the_callers_transaction():
     purchase = _purchase(client, reader, kind=sales.SaleKind.READING)
     with pytest.raises(RuntimeError):
         sales.charge_batch([sales.Charge(purchase_id=purchase.pk, gross=1, idempotency_key="k")])
+
+
+@pytest.mark.django_db
+def test_a_sale_of_several_readers_things_pays_each_their_share_and_the_platform_the_rest():
+    client, luna, aurora = UserFactory(), UserFactory(), UserFactory()
+    fund_wallet(client, 10_000)
+    order = _purchase(client, None, kind=sales.SaleKind.ORDER)
+    before = _balances(client, luna, aurora)
+    sales.charge(
+        order,
+        5_000,
+        idempotency_key="order:1",
+        parts=[sales.Part(luna, 1_999, 70), sales.Part(aurora, 1_000, 50)],
+    )
+    after = _balances(client, luna, aurora)
+    # Luna 1,999 * 70% = 1,399 (rounded down), Aurora 500, the platform the remaining 3,101.
+    assert [a - b for a, b in zip(after, before, strict=True)] == [-5_000, 1_399, 500, 3_101]
+
+
+@pytest.mark.django_db
+def test_parts_worth_more_than_the_sale_are_refused():
+    from wallet.errors import InvalidAmount
+
+    client, luna = UserFactory(), UserFactory()
+    fund_wallet(client, 10_000)
+    order = _purchase(client, None, kind=sales.SaleKind.ORDER)
+    with pytest.raises(InvalidAmount):
+        sales.charge(order, 100, idempotency_key="order:2", parts=[sales.Part(luna, 101, 70)])
+    assert services.wallet_of(client).balance == 10_000
