@@ -46,6 +46,7 @@ class Action(models.TextChoices):
 
     WALLET_SALE_CHARGED = "wallet.sale_charged"
     WALLET_SALE_CAPTURED = "wallet.sale_captured"
+    WALLET_GIFT_CARD_REDEEMED = "wallet.gift_card_redeemed"
     WALLET_TOP_UP_CREDITED = "wallet.top_up_credited"
     WALLET_TOP_UP_REJECTED = "wallet.top_up_rejected"
     WALLET_TOP_UP_FLAGGED = "wallet.top_up_flagged"

@@ -58,3 +58,13 @@ class AlreadyReversed(WalletError):
 class NotReversible(WalletError):
     """This transfer cannot be reversed: what a hold moved is undone by resolving the hold
     (release it), and a charged hold is given back with a refund or a credit."""
+
+
+class GiftCardInvalid(WalletError):
+    def __init__(self, message="That code does not open a gift card. Check it and try again."):
+        super().__init__(message)
+
+
+class GiftCardAlreadyRedeemed(WalletError):
+    def __init__(self, message="This gift card was redeemed already."):
+        super().__init__(message)

@@ -232,3 +232,12 @@ class PayoutForm(forms.Form):
             maximum=None,
             noun="payout",
         )
+
+
+class RedeemGiftCardForm(forms.Form):
+    code = forms.CharField(
+        label="Gift card code",
+        max_length=40,
+        help_text="16 letters and digits, as in the email: ABCD-EFGH-JKMN-PQRS.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )

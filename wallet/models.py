@@ -25,6 +25,7 @@ class LedgerAccount(models.Model):
         STRIPE_CLEARING = "stripe_clearing", "Stripe clearing"
         PROMOTIONS = "promotions", "Promotions"
         REFUNDS = "refunds", "Refunds and credits"
+        GIFT_CARDS = "gift_cards", "Gift cards not yet redeemed"
 
     # Kinds with one account per user; the others are platform-wide (owner is NULL).
     USER_KINDS = {
@@ -33,7 +34,14 @@ class LedgerAccount(models.Model):
         Kind.CLIENT_OWED,
         Kind.READER_EARNINGS,
     }
-    NON_NEGATIVE_KINDS = {Kind.CLIENT_WALLET, Kind.CLIENT_HOLDS, Kind.READER_EARNINGS}
+    # Gift cards outstanding hold what was paid for cards not yet redeemed: a redemption can
+    # never take out more than was paid in.
+    NON_NEGATIVE_KINDS = {
+        Kind.CLIENT_WALLET,
+        Kind.CLIENT_HOLDS,
+        Kind.READER_EARNINGS,
+        Kind.GIFT_CARDS,
+    }
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     kind = models.CharField(max_length=24, choices=Kind.choices)
@@ -148,6 +156,7 @@ class Transfer(models.Model):
         PAYOUT = "payout", "Payout"
         PURCHASE = "purchase", "Purchase"
         GIFT = "gift", "Gift"
+        GIFT_CARD = "gift_card", "Gift card redeemed"
         MESSAGE = "message", "Paid message"
         REVERSAL = "reversal", "Reversal"
         ADJUSTMENT = "adjustment", "Adjustment"
@@ -265,6 +274,53 @@ class Hold(models.Model):
 
     def __str__(self):
         return f"Hold {self.public_id} ({self.status})"
+
+
+class GiftCard(models.Model):
+    """Wallet credit someone bought for someone else: the price sits in the platform's gift
+    cards account until the code is redeemed, once, into the redeemer's wallet. Only a digest of
+    the code is kept; the code itself is shown and sent once, when the card is issued."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # The sale that paid for it; ``reference`` names the card within it (unique: issuing the
+    # same card twice returns the first).
+    purchase = models.ForeignKey(Purchase, on_delete=models.PROTECT, related_name="gift_cards")
+    reference = models.CharField(max_length=200, unique=True)
+    amount = models.BigIntegerField()
+    currency = models.CharField(max_length=3, default="usd")
+    code_digest = models.CharField(max_length=64, unique=True)
+    code_last4 = models.CharField(max_length=4)
+    recipient_email = models.EmailField(blank=True)
+    message = models.CharField(max_length=300, blank=True)
+    redeemed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="redeemed_gift_cards",
+    )
+    redeemed_at = models.DateTimeField(null=True, blank=True)
+    redeem_transfer = models.OneToOneField(
+        Transfer, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__gt=0), name="wallet_giftcard_positive"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(redeemed_by__isnull=True, redeem_transfer__isnull=True)
+                    | models.Q(redeemed_by__isnull=False, redeem_transfer__isnull=False)
+                ),
+                name="wallet_giftcard_redeemed_consistent",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Gift card …{self.code_last4} ({'redeemed' if self.redeemed_by_id else 'open'})"
 
 
 # Spending limits (client protection) ------------------------------------------------------------

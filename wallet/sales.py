@@ -192,13 +192,14 @@ class Part(NamedTuple):
     share_percent: int
 
 
-def _legs(purchase, gross, source, parts=None):
+def _legs(purchase, gross, source, parts=None, gift_cards=0):
     """The legs of a sale of ``gross`` paid from ``source`` (an account), split once: the
-    purchase's seller at its share, or each of ``parts`` at theirs; the platform gets the rest.
-    Returns ``(legs, reader cents in all)``."""
+    purchase's seller at its share, or each of ``parts`` at theirs; ``gift_cards`` cents of it
+    (gift cards sold) wait in the gift cards account for their redemption; the platform gets
+    the rest. Returns ``(legs, reader cents in all)``."""
     if parts is None:
-        parts = [Part(purchase.seller, gross, purchase.reader_share_percent)]
-    if sum(part.gross for part in parts) > gross:
+        parts = [Part(purchase.seller, gross - gift_cards, purchase.reader_share_percent)]
+    if gift_cards < 0 or sum(part.gross for part in parts) + gift_cards > gross:
         raise InvalidAmount("The parts of a sale add up to more than the sale.")
     legs = [ledger.Leg(source, -gross)]
     readers = 0
@@ -207,22 +208,30 @@ def _legs(purchase, gross, source, parts=None):
         if reader_cents:
             legs.append(ledger.Leg(ledger.earnings_of(part.seller), reader_cents))
             readers += reader_cents
-    if gross - readers:
+    if gift_cards:
+        legs.append(ledger.Leg(ledger.platform_account(LedgerAccount.Kind.GIFT_CARDS), gift_cards))
+    if gross - readers - gift_cards:
         legs.append(
             ledger.Leg(
-                ledger.platform_account(LedgerAccount.Kind.PLATFORM_REVENUE), gross - readers
+                ledger.platform_account(LedgerAccount.Kind.PLATFORM_REVENUE),
+                gross - readers - gift_cards,
             )
         )
     return legs, readers
 
 
-def charge(purchase, gross, *, idempotency_key, description="", metadata=None, parts=None):
+def charge(
+    purchase, gross, *, idempotency_key, description="", metadata=None, parts=None, gift_cards=0
+):
     """Charge ``gross`` cents for ``purchase`` now: the reader's share to their earnings (or,
-    with ``parts``, each reader's share of what they sold in it), the rest to the platform.
+    with ``parts``, each reader's share of what they sold in it), ``gift_cards`` cents of it to
+    the gift cards it buys (``wallet.gift_cards.issue`` makes them), the rest to the platform.
     Raises ``InsufficientFunds`` or ``SpendingLimitReached`` (nothing written); a repeated key
     returns the first transfer. Returns the ``Transfer``."""
     ledger.check_amount(gross)
-    legs, reader_cents = _legs(purchase, gross, ledger.wallet_of(purchase.client), parts)
+    legs, reader_cents = _legs(
+        purchase, gross, ledger.wallet_of(purchase.client), parts, gift_cards
+    )
     with transaction.atomic():
         result = ledger.transfer(
             legs,

@@ -28,7 +28,13 @@ HISTORY_CATEGORIES = {
     "purchases": ("Shop and gifts", [TransferKind.PURCHASE, TransferKind.GIFT]),
     "refunds": (
         "Refunds and credits",
-        [TransferKind.REFUND, TransferKind.CREDIT, TransferKind.REVERSAL, TransferKind.DISPUTE],
+        [
+            TransferKind.REFUND,
+            TransferKind.CREDIT,
+            TransferKind.REVERSAL,
+            TransferKind.DISPUTE,
+            TransferKind.GIFT_CARD,
+        ],
     ),
     "holds": (
         "Reserved funds",
@@ -243,6 +249,8 @@ def explain(entry):
     if kind in (TransferKind.REFUND, TransferKind.REVERSAL, TransferKind.DISPUTE):
         label = transfer.get_kind_display()
         return HistoryLine(entry, desc or label, meta.get("reason", ""), icon="undo")
+    if kind == TransferKind.GIFT_CARD:
+        return HistoryLine(entry, "Gift card redeemed", desc, icon="heart")
     if kind == TransferKind.PAYOUT:
         return HistoryLine(entry, "Payout to your bank", desc, icon="bank")
     if kind in (TransferKind.PURCHASE, TransferKind.GIFT):

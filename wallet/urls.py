@@ -18,6 +18,7 @@ urlpatterns = [
     ),
     # Top-ups, saved cards, auto-reload and payouts (Stripe flows)
     path("topup/", views.topup, name="topup"),
+    path("redeem/", views.redeem, name="redeem"),
     path("topup/<uuid:public_id>/", views.topup_status, name="topup_status"),
     path("cards/", views.cards, name="cards"),
     path("cards/setup/", views.card_setup, name="card_setup"),

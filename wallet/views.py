@@ -17,9 +17,16 @@ from django.views.decorators.http import require_POST
 from accounts.decorators import role_required
 from accounts.ratelimit import rate_limit
 
-from . import payments, payouts, selectors, services
+from . import gift_cards, payments, payouts, selectors, services
 from .errors import WalletError
-from .forms import AutoReloadForm, HistoryFilterForm, PayoutForm, SpendingLimitForm, TopUpForm
+from .forms import (
+    AutoReloadForm,
+    HistoryFilterForm,
+    PayoutForm,
+    RedeemGiftCardForm,
+    SpendingLimitForm,
+    TopUpForm,
+)
 from .models import AutoReload, LedgerAccount, PayoutRequest, TopUp
 from .money import decimal_string, format_cents
 
@@ -307,6 +314,35 @@ def _topup_form(user, cards, data=None):
         presets=django_settings.WALLET_TOPUP_PRESETS_CENTS,
         bounds=payments.top_up_bounds(),
     )
+
+
+def _redeem_limited(request):
+    messages.error(request, "Too many gift card codes tried. Please wait an hour and try again.")
+    return redirect("wallet:redeem")
+
+
+@login_required
+@rate_limit(
+    key=_per_user("wallet-gift-card"), limit=10, window_seconds=3600, on_limited=_redeem_limited
+)
+def redeem(request):
+    """Redeem a gift card's code into the wallet. Codes are 79 random bits; the limit (ten
+    tries an hour per person) is there so nobody can try codes at volume."""
+    form = RedeemGiftCardForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                card = gift_cards.redeem(request.user, form.cleaned_data["code"])
+            except WalletError as error:
+                form.add_error("code", str(error))
+                status = 400
+            else:
+                messages.success(request, f"{format_cents(card.amount)} was added to your wallet.")
+                return redirect("wallet:overview")
+        else:
+            status = 400
+    return render(request, "wallet/redeem.html", {"form": form}, status=status)
 
 
 @login_required
