@@ -953,7 +953,7 @@ PRODUCTS = [
             bullets(
                 "MP3, 25 minutes, 48 MB",
                 "Includes a shorter 10-minute version for busy evenings",
-                "Yours to keep: download as often as you like",
+                "Yours to keep: download it from your order up to five times",
             ),
         ],
     },

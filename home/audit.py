@@ -1,8 +1,8 @@
 """One way to write the audit log, used by every app's services, and every action it records.
 
 Action names read ``<subject>.<what happened>``: the subject a singular noun (``reading``,
-``booking``, ``queue``, ``reader``, ``review``, ``wallet``), what happened in the past tense or as
-the state reached (``reading.accepted``, ``wallet.top_up_credited``)."""
+``booking``, ``queue``, ``reader``, ``review``, ``wallet``, ``order``), what happened in the
+past tense or as the state reached (``reading.accepted``, ``wallet.top_up_credited``)."""
 
 from django.db import models
 
@@ -43,6 +43,10 @@ class Action(models.TextChoices):
     REVIEW_REPLIED = "review.replied"
     REVIEW_HIDDEN = "review.hidden"
     REVIEW_SHOWN = "review.shown"
+
+    ORDER_PAID = "order.paid"
+    ORDER_FULFILLED = "order.fulfilled"
+    ORDER_DOWNLOADED = "order.downloaded"
 
     WALLET_SALE_CHARGED = "wallet.sale_charged"
     WALLET_SALE_CAPTURED = "wallet.sale_captured"

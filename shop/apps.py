@@ -1,6 +1,18 @@
 from django.apps import AppConfig
+from django.contrib.auth.signals import user_logged_in
+
+
+def _merge_visitor_cart(sender, request, user, **kwargs):
+    """What a visitor put in their cart before logging in stays in it after."""
+    from . import services
+
+    if request is not None and hasattr(request, "session"):
+        services.merge_session_cart(request, user)
 
 
 class ShopConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "shop"
+
+    def ready(self):
+        user_logged_in.connect(_merge_visitor_cart, dispatch_uid="shop.merge_visitor_cart")

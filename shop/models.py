@@ -1,11 +1,36 @@
-from django.core.validators import MinValueValidator
+import uuid
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.urls import reverse
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.fields import StreamField
 from wagtail.models import Page
 from wagtail.search import index
 
 from home.blocks import BodyStreamBlock
+
+from .storage import private_storage
+from .validators import validate_download
+
+# At most this many of one product in a cart or an order line.
+MAX_QUANTITY = 10
+# The shop's own pages live under /shop/ beside the products (soulseer.urls mounts shop.urls
+# there, ahead of Wagtail): a product may not take one of their names as its slug.
+RESERVED_SLUGS = frozenset({"cart", "checkout", "orders", "downloads", "products"})
+
+
+class _PrivateFileInput(forms.ClearableFileInput):
+    """The admin's file input for downloads: names the stored file without linking to it
+    (private files have no URL)."""
+
+    template_name = "shop/widgets/private_file_input.html"
+
+    def is_initial(self, value):
+        return bool(value and getattr(value, "name", None))
 
 
 class ShopIndexPage(Page):
@@ -43,11 +68,33 @@ class ProductPage(Page):
     stock = models.PositiveIntegerField(null=True, blank=True, help_text="Empty = unlimited.")
     stripe_product_id = models.CharField(max_length=64, blank=True, editable=False)
     stripe_price_id = models.CharField(max_length=64, blank=True, editable=False)
+    # The reader who sells this and earns their share of each sale; NULL: SoulSeer sells it.
+    seller = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="shop_products",
+        limit_choices_to={"role": "reader"},
+        help_text="The reader who sells this and earns their share. Empty: sold by SoulSeer.",
+    )
+    download = models.FileField(
+        storage=private_storage,
+        upload_to="shop/downloads/%Y/%m/",
+        blank=True,
+        max_length=255,
+        validators=[validate_download],
+        help_text="What buyers of a digital product download: PDF, ZIP, EPUB, MP3, PNG or JPEG.",
+    )
 
     content_panels = Page.content_panels + [
         MultiFieldPanel(
             [FieldPanel("kind"), FieldPanel("price_cents"), FieldPanel("stock")],
             heading="Pricing",
+        ),
+        MultiFieldPanel(
+            [FieldPanel("seller"), FieldPanel("download", widget=_PrivateFileInput)],
+            heading="Seller and download",
         ),
         FieldPanel("summary"),
         FieldPanel("image"),
@@ -67,3 +114,219 @@ class ProductPage(Page):
                 condition=models.Q(price_cents__gte=50), name="shop_product_price_min"
             )
         ]
+
+    def clean(self):
+        super().clean()
+        if self.slug in RESERVED_SLUGS:
+            raise ValidationError({"slug": f"“{self.slug}” is the name of a shop page."})
+        if self.seller_id and not self.seller.is_reader:
+            raise ValidationError({"seller": "Only a reader can sell in the shop."})
+
+    @property
+    def is_digital(self):
+        return self.kind == self.Kind.DIGITAL
+
+    @property
+    def sold_out(self):
+        return self.stock == 0
+
+    @property
+    def is_orderable(self):
+        """Whether the shop can deliver it: a physical item, or a download with its file."""
+        return self.live and (not self.is_digital or bool(self.download))
+
+    @property
+    def max_quantity(self):
+        """The most of it one cart may hold now (0 when sold out): one copy of a download,
+        at most ``MAX_QUANTITY`` of an item and never more than the stock left."""
+        if self.is_digital:
+            return 1
+        return MAX_QUANTITY if self.stock is None else min(self.stock, MAX_QUANTITY)
+
+    @property
+    def quantity_choices(self):
+        return range(1, self.max_quantity + 1)
+
+
+class Cart(models.Model):
+    """What a visitor means to buy: one per signed-in user, or one per anonymous visitor
+    (``user`` NULL), whose session keeps the cart's id. The id lives in the session's data,
+    not its key: Django gives the session a new key at login, and the data is what survives
+    to be merged into the user's cart then (``services.merge_session_cart``)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="shop_cart",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"Cart of {self.user}" if self.user_id else f"Anonymous cart {self.pk}"
+
+
+class CartLine(models.Model):
+    cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(ProductPage, on_delete=models.CASCADE, related_name="+")
+    quantity = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_QUANTITY)]
+    )
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cart", "product"], name="shop_cartline_one_per_product"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(quantity__gte=1, quantity__lte=MAX_QUANTITY),
+                name="shop_cartline_quantity_range",
+            ),
+        ]
+        ordering = ["added_at", "id"]
+
+    @property
+    def line_cents(self):
+        return self.product.price_cents * self.quantity
+
+
+class Order(models.Model):
+    """What a buyer paid for at checkout: one wallet purchase (``wallet.sales``) whose single
+    charge pays every line, each seller reader their share. Prices, titles and shares are
+    copied onto the lines at checkout, so later edits to a product never change an order."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        PAID = "paid", "Paid"
+        FULFILLED = "fulfilled", "Fulfilled"
+        REFUNDED = "refunded", "Refunded"
+        CANCELLED = "cancelled", "Cancelled"
+
+    # Every move an order can make; ``move`` refuses anything else (a programming error).
+    TRANSITIONS = {
+        State.PENDING: frozenset({State.PAID, State.CANCELLED}),
+        State.PAID: frozenset({State.FULFILLED, State.REFUNDED}),
+        State.FULFILLED: frozenset({State.REFUNDED}),
+        State.REFUNDED: frozenset(),
+        State.CANCELLED: frozenset(),
+    }
+    # States in which the buyer has paid and may download what they bought.
+    PAID_STATES = frozenset({State.PAID, State.FULFILLED})
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    buyer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="shop_orders"
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    total_cents = models.PositiveIntegerField()
+    purchase = models.OneToOneField(
+        "wallet.Purchase",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="shop_order",
+    )
+    # The checkout form's key: submitting the same form twice finds this order, never pays twice.
+    checkout_key = models.CharField(max_length=64)
+    shipping_name = models.CharField(max_length=120, blank=True)
+    shipping_line1 = models.CharField(max_length=200, blank=True)
+    shipping_line2 = models.CharField(max_length=200, blank=True)
+    shipping_city = models.CharField(max_length=100, blank=True)
+    shipping_postcode = models.CharField(max_length=20, blank=True)
+    shipping_country = models.CharField(max_length=60, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["buyer", "checkout_key"], name="shop_order_one_per_checkout"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state__in=["pending", "cancelled"])
+                | models.Q(paid_at__isnull=False, purchase__isnull=False),
+                name="shop_order_paid_has_purchase",
+            ),
+        ]
+        indexes = [models.Index(fields=["buyer", "-created_at"])]
+
+    def __str__(self):
+        return f"Order {self.public_id}"
+
+    def get_absolute_url(self):
+        return reverse("shop:order", args=[self.public_id])
+
+    def can_move(self, to_state):
+        return to_state in self.TRANSITIONS.get(self.state, frozenset())
+
+    def move(self, to_state):
+        """Set ``state`` to ``to_state`` if the table allows it (the caller saves)."""
+        if not self.can_move(to_state):
+            raise ValueError(f"An order that is {self.state} cannot become {to_state}.")
+        self.state = to_state
+
+    @property
+    def is_paid(self):
+        return self.state in self.PAID_STATES
+
+    def items(self):
+        """What was ordered, for staff ("2 × Moon deck, Full moon meditation")."""
+        return ", ".join(
+            f"{line.quantity} × {line.title}" if line.quantity > 1 else line.title
+            for line in self.lines.all()
+        )
+
+    items.short_description = "Items"
+
+    @property
+    def ships(self):
+        return bool(self.shipping_line1)
+
+
+class OrderLine(models.Model):
+    """One product of an order, as it was when ordered."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(ProductPage, on_delete=models.PROTECT, related_name="+")
+    title = models.CharField(max_length=255)
+    kind = models.CharField(max_length=10, choices=ProductPage.Kind.choices)
+    unit_cents = models.PositiveIntegerField()
+    quantity = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_QUANTITY)]
+    )
+    # The reader paid a share of this line (NULL: the platform's), at the share in force then.
+    seller = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="shop_order_lines",
+    )
+    reader_share_percent = models.PositiveSmallIntegerField(default=0)
+    # Times the buyer downloaded this line's file (counted at each download, up to the limit).
+    downloads = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(quantity__gte=1, quantity__lte=MAX_QUANTITY),
+                name="shop_orderline_quantity_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(reader_share_percent__lte=100)
+                & (models.Q(seller__isnull=False) | models.Q(reader_share_percent=0)),
+                name="shop_orderline_share",
+            ),
+        ]
+        ordering = ["id"]
+
+    @property
+    def line_cents(self):
+        return self.unit_cents * self.quantity
+
+    @property
+    def is_digital(self):
+        return self.kind == ProductPage.Kind.DIGITAL

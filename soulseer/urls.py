@@ -19,6 +19,9 @@ urlpatterns = [
     path("wallet/", include("wallet.urls", namespace="wallet")),
     path("readers/", include("readers.urls", namespace="readers")),
     path("readings/", include("readings.urls", namespace="readings")),
+    # The cart, checkout, orders and downloads, beside the Wagtail shop pages under /shop/ (a
+    # path none of these match falls through to Wagtail below).
+    path("shop/", include("shop.urls", namespace="shop")),
     path("", include("social_django.urls", namespace="social")),
     # Ahead of dj-stripe's own route for the same path (see StripeWebhookView).
     path("stripe/webhook/<uuid:uuid>/", StripeWebhookView.as_view(), name="stripe_webhook"),
@@ -35,8 +38,14 @@ urlpatterns = [
 
 if settings.DEBUG:
     from django.conf.urls.static import static
+    from django.urls import re_path
 
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+    # The private storage (shop downloads) lives under MEDIA_ROOT/private/ in development: the
+    # media route must never hand those files out.
+    urlpatterns += [
+        re_path(rf"^{settings.MEDIA_URL.strip('/')}/private/", home_views.page_not_found),
+        *static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT),
+    ]
 
 urlpatterns += [path("", include(wagtail_urls))]
 

@@ -10,7 +10,7 @@ is a line of its own, explained by ``explain``."""
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
-from django.db.models import BigIntegerField, Count, F, Q, Sum, Window
+from django.db.models import BigIntegerField, Count, Exists, F, OuterRef, Q, Sum, Window
 from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
@@ -370,11 +370,18 @@ RECEIPT_PREVIEW_SIZE = 10  # movements shown when a history line is opened in pl
 
 
 def user_purchase(user, public_id):
-    """A purchase ``user`` bought or sold, or None (never anyone else's, whatever the id)."""
+    """A purchase ``user`` bought, sold or earned a part of, or None (never anyone else's,
+    whatever the id)."""
     if user is None or not user.is_authenticated:
         return None
+    # A reader paid a part of a sale of several sellers' things (a shop order) earned from it
+    # without being its seller.
+    earned = Entry.objects.filter(
+        transfer__purchase=OuterRef("pk"), account__owner=user, account__kind=Kind.READER_EARNINGS
+    )
     return (
-        Purchase.objects.filter(Q(client=user) | Q(seller=user), public_id=public_id)
+        Purchase.objects.filter(public_id=public_id)
+        .filter(Q(client=user) | Q(seller=user) | Exists(earned))
         .select_related("client", "seller")
         .first()
     )

@@ -196,7 +196,9 @@ def test_home_standard_and_shop_pages_render(client, home):
     home.add_child(instance=StandardPage(title="About", slug="about", introduction="Who we are"))
     shop = home.add_child(instance=ShopIndexPage(title="Shop", slug="shop"))
     product = shop.add_child(
-        instance=ProductPage(title="Moon deck", slug="moon-deck", price_cents=3400, stock=2)
+        instance=ProductPage(
+            title="Moon deck", slug="moon-deck", kind="physical", price_cents=3400, stock=2
+        )
     )
 
     home_html = client.get("/").content.decode()

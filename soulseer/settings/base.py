@@ -158,6 +158,10 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = BASE_DIR / "media"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # What the shop sells as downloads, in MEDIA_ROOT/private/. No public URL: files are read
+    # only by the shop's download view, after it has checked a signed link against a paid order
+    # (in development the media route refuses /media/private/, see soulseer.urls).
+    "private": {"BACKEND": "shop.storage.PrivateFileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 # Media on S3/R2 when a bucket is configured (works in any environment).
@@ -170,6 +174,20 @@ if AWS_STORAGE_BUCKET_NAME:
     AWS_DEFAULT_ACL = None
     AWS_QUERYSTRING_AUTH = env_bool("AWS_QUERYSTRING_AUTH", True)
     AWS_S3_FILE_OVERWRITE = False
+    # Downloads sold in the shop: private objects, reached only through presigned links the
+    # shop hands out for a few minutes (never the public custom domain). Another bucket may be
+    # named for them; a bucket whose policy makes objects public must not hold them.
+    STORAGES["private"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env("AWS_PRIVATE_STORAGE_BUCKET_NAME", AWS_STORAGE_BUCKET_NAME),
+            "location": "private",
+            "default_acl": "private",
+            "querystring_auth": True,
+            "custom_domain": None,
+            "file_overwrite": False,
+        },
+    }
 
 # Uploads: keep request bodies bounded; images are validated by Wagtail/Pillow.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
@@ -351,6 +369,12 @@ WALLET_TOPUP_MIN_CENTS = int(env("WALLET_TOPUP_MIN_CENTS", "500"))
 WALLET_TOPUP_MAX_CENTS = int(env("WALLET_TOPUP_MAX_CENTS", "50000"))
 WALLET_PAYOUT_MIN_CENTS = int(env("WALLET_PAYOUT_MIN_CENTS", "2500"))
 WALLET_AUTO_RELOAD_MAX_PER_DAY = int(env("WALLET_AUTO_RELOAD_MAX_PER_DAY", "5"))
+
+# The shop. Downloads: the largest file a product may carry, how many times a buyer may download
+# each one they paid for, and how long a download link works.
+SHOP_DOWNLOAD_MAX_BYTES = int(env("SHOP_DOWNLOAD_MAX_BYTES", str(200 * 1024 * 1024)))
+SHOP_DOWNLOAD_LIMIT = int(env("SHOP_DOWNLOAD_LIMIT", "5"))
+SHOP_DOWNLOAD_LINK_SECONDS = 300
 
 # Agora RTC (voice/video). Empty means voice/video are hidden and chat still works.
 AGORA_APP_ID = env("AGORA_APP_ID", "")

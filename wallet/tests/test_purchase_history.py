@@ -404,3 +404,29 @@ def test_the_wallet_page_shows_a_reading_and_a_booking_as_two_readable_lines(cli
     assert "Test top-up" in topped or "Top-up" in topped
     assert "<details" not in topped and "/wallet/activity/" in topped
     assert str(booking.purchase.public_id) in booked
+
+
+@pytest.mark.django_db
+def test_a_reader_paid_a_part_of_an_order_opens_its_receipt_and_others_do_not(client):
+    from wallet import sales
+    from wallet.tests.factories import fund_wallet
+
+    buyer, luna, stranger = UserFactory(), UserFactory(reader=True), UserFactory(reader=True)
+    fund_wallet(buyer, 10_000)
+    order = sales.open_purchase(
+        client=buyer,
+        seller=None,
+        kind=sales.SaleKind.ORDER,
+        reference="order:receipt-part",
+        description="Order: Moon deck",
+    )
+    sales.charge(
+        order, 3_000, idempotency_key="order:receipt-part:pay", parts=[sales.Part(luna, 2_000, 70)]
+    )
+    url = reverse("wallet:purchase_detail", args=[order.public_id])
+    client.force_login(luna)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert "$14.00" in response.content.decode()
+    client.force_login(stranger)
+    assert client.get(url).status_code == 404

@@ -1,0 +1,433 @@
+"""Every change a shopper makes: the cart (a visitor's, kept by their session, or a signed-in
+user's; merged at login), checkout with the wallet, and downloads of what they paid for.
+
+Each function owns its transaction. A refusal raises a ``ShopError`` whose message is shown as
+it is, and changes nothing. Prices, stock and shares are always read from the database: nothing
+a form sends but a quantity, a product id and an address is believed.
+"""
+
+import re
+
+from django.conf import settings
+from django.core import signing
+from django.db import transaction
+from django.db.models import F, Sum
+from django.urls import reverse
+from django.utils import timezone
+
+from home import page_cache
+from home.audit import Action, record_event
+from wallet import sales
+from wallet.errors import InsufficientFunds, SpendingLimitReached
+
+from .errors import (
+    CartEmpty,
+    DownloadExpired,
+    DownloadLimitReached,
+    DownloadRefused,
+    InsufficientBalance,
+    InvalidQuantity,
+    NotAvailable,
+    NotEnoughStock,
+    ShippingRequired,
+    SoldOut,
+    SpendingLimitWouldBlock,
+)
+from .models import MAX_QUANTITY, Cart, CartLine, Order, OrderLine, ProductPage
+from .storage import serves_files_itself
+
+# Session keys: the anonymous visitor's cart, and how many items the header says it holds.
+SESSION_CART = "shop_cart"
+SESSION_CART_COUNT = "shop_cart_count"
+DOWNLOAD_SALT = "shop.download"
+SHIPPING_FIELDS = ("name", "line1", "line2", "city", "postcode", "country")
+REQUIRED_SHIPPING_FIELDS = ("name", "line1", "city", "postcode", "country")
+_DIGITS = re.compile(r"[0-9]{1,6}")
+
+
+# Quantities and what can be bought ----------------------------------------------------------------
+
+
+def parse_quantity(raw):
+    """A quantity a person typed, as an int from 1 to ``MAX_QUANTITY``; anything else
+    (negative, zero, huge, a fraction, text) raises ``InvalidQuantity``."""
+    text = "" if raw is None or isinstance(raw, bool) else str(raw).strip()
+    if not _DIGITS.fullmatch(text) or not 1 <= int(text) <= MAX_QUANTITY:
+        raise InvalidQuantity(f"Choose a quantity from 1 to {MAX_QUANTITY}.")
+    return int(text)
+
+
+def check_orderable(product, quantity, buyer=None):
+    """Raise unless ``buyer`` (None: a visitor) may have ``quantity`` of ``product`` now."""
+    if not product.is_orderable:
+        raise NotAvailable(f"{product.title} can't be ordered right now.")
+    if buyer is not None and buyer.is_authenticated and product.seller_id == buyer.pk:
+        raise NotAvailable("This is your own product: you can't buy it.")
+    if product.sold_out:
+        raise SoldOut(f"Sorry, {product.title} is sold out.")
+    if product.is_digital and quantity > 1:
+        raise InvalidQuantity(f"{product.title} is a download: one copy is all you need.")
+    if quantity > MAX_QUANTITY:
+        raise InvalidQuantity(f"You can order at most {MAX_QUANTITY} of one item.")
+    if product.stock is not None and quantity > product.stock:
+        raise NotEnoughStock(f"Only {product.stock} of {product.title} left.")
+
+
+# The cart -----------------------------------------------------------------------------------------
+
+
+def cart_for(request, *, create=False):
+    """The visitor's cart: the signed-in user's, or the one this session opened. ``None`` when
+    there is none yet, unless ``create``."""
+    user = request.user
+    if user.is_authenticated:
+        if create:
+            return Cart.objects.get_or_create(user=user)[0]
+        return Cart.objects.filter(user=user).first()
+    cart_id = request.session.get(SESSION_CART)
+    cart = Cart.objects.filter(pk=cart_id, user__isnull=True).first() if cart_id else None
+    if cart is None and create:
+        cart = Cart.objects.create()
+        request.session[SESSION_CART] = cart.pk
+    return cart
+
+
+def _locked(cart):
+    """The cart's row, locked: one change at a time per cart."""
+    return Cart.objects.select_for_update(of=("self",)).select_related("user").get(pk=cart.pk)
+
+
+def _fresh(product):
+    return ProductPage.objects.get(pk=product.pk)
+
+
+def _touch(cart):
+    Cart.objects.filter(pk=cart.pk).update(updated_at=timezone.now())
+
+
+def add_to_cart(cart, product, quantity=1):
+    """Put ``quantity`` more of ``product`` in ``cart`` (one line per product). Refused when the
+    product cannot be ordered, is sold out, or the line would hold more than the stock left, more
+    than ``MAX_QUANTITY``, or a second copy of a download. Returns the ``CartLine``."""
+    quantity = parse_quantity(quantity)
+    with transaction.atomic():
+        cart = _locked(cart)
+        product = _fresh(product)
+        line = CartLine.objects.filter(cart=cart, product=product).first()
+        if line is not None and product.is_digital:
+            raise InvalidQuantity(f"{product.title} is already in your cart.")
+        total = quantity + (line.quantity if line else 0)
+        check_orderable(product, total, cart.user)
+        if line is None:
+            line = CartLine.objects.create(cart=cart, product=product, quantity=total)
+        else:
+            line.quantity = total
+            line.save(update_fields=["quantity"])
+        _touch(cart)
+    return line
+
+
+def set_quantity(cart, product, quantity):
+    """Change how many of ``product`` the cart holds (same limits as ``add_to_cart``)."""
+    quantity = parse_quantity(quantity)
+    with transaction.atomic():
+        cart = _locked(cart)
+        line = CartLine.objects.filter(cart=cart, product_id=product.pk).first()
+        if line is None:
+            raise NotAvailable("That item isn't in your cart any more.")
+        check_orderable(_fresh(product), quantity, cart.user)
+        line.quantity = quantity
+        line.save(update_fields=["quantity"])
+        _touch(cart)
+    return line
+
+
+def remove(cart, product):
+    """Take ``product`` out of the cart (nothing happens when it is not there)."""
+    with transaction.atomic():
+        cart = _locked(cart)
+        CartLine.objects.filter(cart=cart, product_id=product.pk).delete()
+        _touch(cart)
+
+
+def cart_count(cart):
+    """How many items ``cart`` holds (one query; 0 for no cart)."""
+    if cart is None:
+        return 0
+    return CartLine.objects.filter(cart=cart).aggregate(n=Sum("quantity"))["n"] or 0
+
+
+def remember_cart_count(request, count):
+    """Keep the header's count in the session, so no page pays a query for it. Written only
+    when it changes: a visitor without a session does not get one for a count of 0."""
+    if request.session.get(SESSION_CART_COUNT, 0) != count:
+        request.session[SESSION_CART_COUNT] = count
+
+
+def merge_session_cart(request, user):
+    """At login: move the lines of the cart this session opened as a visitor into ``user``'s
+    cart (quantities added up, at most ``MAX_QUANTITY``, one copy of a download; the user's own
+    products left out), then forget the visitor's cart. Stock is checked at checkout, where the
+    cart page says what ran out. Sets the header's count."""
+    cart_id = request.session.pop(SESSION_CART, None)
+    if cart_id:
+        with transaction.atomic():
+            visitor = Cart.objects.select_for_update().filter(pk=cart_id, user__isnull=True)
+            visitor = visitor.first()
+            if visitor is not None:
+                _merge_lines(visitor, _locked(Cart.objects.get_or_create(user=user)[0]), user)
+    count = CartLine.objects.filter(cart__user=user).aggregate(n=Sum("quantity"))["n"] or 0
+    request.session[SESSION_CART_COUNT] = count
+
+
+def _merge_lines(visitor, cart, user):
+    existing = {line.product_id: line for line in cart.lines.all()}
+    for line in visitor.lines.select_related("product"):
+        product = line.product
+        if product.seller_id == user.pk:
+            continue
+        cap = 1 if product.is_digital else MAX_QUANTITY
+        mine = existing.get(product.pk)
+        if mine is None:
+            CartLine.objects.create(cart=cart, product=product, quantity=min(line.quantity, cap))
+        else:
+            mine.quantity = min(mine.quantity + line.quantity, cap)
+            mine.save(update_fields=["quantity"])
+    visitor.delete()
+    _touch(cart)
+
+
+# Checkout -----------------------------------------------------------------------------------------
+
+
+def needs_shipping(products):
+    return any(not product.is_digital for product in products)
+
+
+def _shipping_fields(shipping, required):
+    shipping = {name: str((shipping or {}).get(name) or "").strip() for name in SHIPPING_FIELDS}
+    if required and not all(shipping[name] for name in REQUIRED_SHIPPING_FIELDS):
+        raise ShippingRequired("Physical items need an address: fill in where to send them.")
+    if not required:
+        return {}
+    return {f"shipping_{name}": value for name, value in shipping.items()}
+
+
+def _describe(titles):
+    first = titles[0]
+    if len(titles) == 1:
+        return f"Shop order: {first}"
+    return f"Shop order: {first} and {len(titles) - 1} more"
+
+
+def checkout_with_wallet(user, *, shipping=None, idempotency_key):
+    """Pay for everything in ``user``'s cart from their wallet, in one transaction: the
+    products' rows are locked in id order and read again (prices from the database, never from
+    the request), stock is checked and taken, the order and its lines (prices, titles and
+    reader shares copied) are written, and one purchase (``wallet.sales``) is charged once: each
+    seller reader gets their share of their lines (rounded down), the platform the rest. Then
+    the cart is emptied.
+
+    ``idempotency_key`` comes from the checkout form: the same form submitted again returns the
+    first order and pays nothing more. Physical items need ``shipping`` (``SHIPPING_FIELDS``).
+    Refusals (empty cart, sold out, not enough stock, no address, not enough money in the
+    wallet, a spending limit) raise a ``ShopError`` and write nothing. Returns the ``Order``."""
+    key = str(idempotency_key or "").strip()
+    if not key or len(key) > 64:
+        raise ValueError("checkout_with_wallet() needs an idempotency key of at most 64 characters")
+    try:
+        with transaction.atomic():
+            order, sold_out = _checkout(user, shipping, key)
+    except InsufficientFunds as error:
+        raise InsufficientBalance(f"{error} Top up your wallet, then check out.") from error
+    except SpendingLimitReached as error:
+        raise SpendingLimitWouldBlock(str(error)) from error
+    if sold_out:
+        # The shop's pages say "Sold out" from the stock column: forget stored copies.
+        page_cache.bump()
+    return order
+
+
+def _checkout(user, shipping, key):
+    cart = Cart.objects.select_for_update().filter(user=user).first()
+    existing = Order.objects.filter(buyer=user, checkout_key=key).first()
+    if existing is not None:
+        return existing, False
+    lines = list(cart.lines.order_by("product_id")) if cart is not None else []
+    if not lines:
+        raise CartEmpty("Your cart is empty: there is nothing to pay for.")
+    products = {
+        product.pk: product
+        for product in ProductPage.objects.select_for_update(of=("self",))
+        .select_related("seller")
+        .filter(pk__in=[line.product_id for line in lines])
+        .order_by("pk")
+    }
+    for line in lines:
+        check_orderable(products[line.product_id], line.quantity, user)
+    shipping_fields = _shipping_fields(shipping, needs_shipping(products.values()))
+    total = sum(products[line.product_id].price_cents * line.quantity for line in lines)
+    sales.check_can_pay(user, total)
+
+    sold_out = False
+    for line in lines:
+        product = products[line.product_id]
+        if product.stock is not None:
+            ProductPage.objects.filter(pk=product.pk).update(stock=F("stock") - line.quantity)
+            sold_out = sold_out or product.stock == line.quantity
+
+    has_sellers = any(product.seller_id for product in products.values())
+    share = sales.reader_share_percent(sales.SaleKind.ORDER) if has_sellers else 0
+    order = Order.objects.create(buyer=user, total_cents=total, checkout_key=key, **shipping_fields)
+    order_lines = OrderLine.objects.bulk_create(
+        [_order_line(order, products[line.product_id], line.quantity, share) for line in lines]
+    )
+    purchase = sales.open_purchase(
+        client=user,
+        seller=None,
+        kind=sales.SaleKind.ORDER,
+        reference=f"order:{order.public_id}",
+        description=_describe([line.title for line in order_lines]),
+        detail_url=order.get_absolute_url(),
+        metadata={"order": str(order.public_id)},
+    )
+    paid = sales.charge(
+        purchase,
+        total,
+        idempotency_key=f"order:{order.public_id}:pay",
+        metadata={"order": str(order.public_id)},
+        parts=[
+            sales.Part(line.seller, line.line_cents, line.reader_share_percent)
+            for line in order_lines
+            if line.seller_id
+        ],
+    )
+    order.move(Order.State.PAID)
+    order.purchase = purchase
+    order.paid_at = timezone.now()
+    record_event(
+        Action.ORDER_PAID,
+        actor=user,
+        target=order,
+        total_cents=total,
+        items=sum(line.quantity for line in order_lines),
+        transfer=str(paid.public_id),
+    )
+    if all(line.is_digital for line in order_lines):
+        # Nothing to send: the downloads are the delivery.
+        order.move(Order.State.FULFILLED)
+        record_event(Action.ORDER_FULFILLED, target=order, by="download")
+    order.save(update_fields=["state", "purchase", "paid_at"])
+    CartLine.objects.filter(cart=cart).delete()
+    _touch(cart)
+    return order, sold_out
+
+
+def _order_line(order, product, quantity, share):
+    """The line of ``order`` for ``product`` as it is now: title, kind, price and the seller
+    reader's share are copied, so later edits never change what was bought."""
+    return OrderLine(
+        order=order,
+        product=product,
+        title=product.title[:255],
+        kind=product.kind,
+        unit_cents=product.price_cents,
+        quantity=quantity,
+        seller=product.seller,
+        reader_share_percent=share if product.seller_id else 0,
+    )
+
+
+# Downloads ----------------------------------------------------------------------------------------
+
+
+def _signer():
+    return signing.TimestampSigner(salt=DOWNLOAD_SALT)
+
+
+def can_download(line, user):
+    """Whether ``user`` may download the file of ``line`` now (their paid order, a download
+    with its file, downloads left)."""
+    return (
+        line.order.buyer_id == user.pk
+        and line.order.is_paid
+        and line.is_digital
+        and bool(line.product.download)
+        and line.downloads < settings.SHOP_DOWNLOAD_LIMIT
+    )
+
+
+def downloads_left(line):
+    return max(settings.SHOP_DOWNLOAD_LIMIT - line.downloads, 0)
+
+
+def download_url(line, user):
+    """A link to the file of ``line`` for ``user`` (the buyer of a paid order), signed, that
+    works for ``SHOP_DOWNLOAD_LINK_SECONDS`` and only for them. Each use counts one of the
+    ``SHOP_DOWNLOAD_LIMIT`` downloads (``open_download``)."""
+    if not can_download(line, user):
+        raise DownloadRefused()
+    return reverse("shop:download", args=[_signer().sign(f"{line.pk}.{user.pk}")])
+
+
+def _line_of(token, user):
+    """The line a download token names, after checking its signature and its age."""
+    try:
+        value = _signer().unsign(token, max_age=settings.SHOP_DOWNLOAD_LINK_SECONDS)
+        expired = False
+    except signing.SignatureExpired:
+        value, expired = _signer().unsign(token), True
+    except signing.BadSignature as error:
+        raise DownloadRefused() from error
+    line_id, _, user_id = value.partition(".")
+    if user_id != str(user.pk) or not line_id.isdigit():
+        raise DownloadRefused()  # someone else's link: as if there were none
+    line = (
+        OrderLine.objects.select_related("order", "product")
+        .filter(pk=int(line_id), order__buyer=user)
+        .first()
+    )
+    if line is None:
+        raise DownloadRefused()
+    if expired:
+        error = DownloadExpired()
+        error.order = line.order
+        raise error
+    return line
+
+
+def open_download(token, user):
+    """Check a link from ``download_url`` for ``user`` and count one download, atomically
+    (never past ``SHOP_DOWNLOAD_LIMIT``, however many requests race). Returns the
+    ``OrderLine`` (with its product). Raises ``DownloadRefused`` (tampered, someone else's, an
+    unpaid order, no file: shown as not found), ``DownloadExpired`` or
+    ``DownloadLimitReached``."""
+    line = _line_of(token, user)
+    if not line.order.is_paid or not line.is_digital or not line.product.download:
+        raise DownloadRefused()
+    with transaction.atomic():
+        counted = OrderLine.objects.filter(
+            pk=line.pk, downloads__lt=settings.SHOP_DOWNLOAD_LIMIT
+        ).update(downloads=F("downloads") + 1)
+        if not counted:
+            error = DownloadLimitReached()
+            error.order = line.order
+            raise error
+        line.refresh_from_db(fields=["downloads"])
+        record_event(
+            Action.ORDER_DOWNLOADED,
+            actor=user,
+            target=line.order,
+            line=line.pk,
+            downloads=line.downloads,
+        )
+    return line
+
+
+def presigned_url(line):
+    """Where to send the buyer for the file when the storage serves it (S3: a presigned GET
+    that works for ``SHOP_DOWNLOAD_LINK_SECONDS``), or None when the view streams it."""
+    file = line.product.download
+    if serves_files_itself(file.storage):
+        return None
+    return file.storage.url(file.name, expire=settings.SHOP_DOWNLOAD_LINK_SECONDS)
