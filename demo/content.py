@@ -1121,4 +1121,19 @@ PRODUCTS = [
             ),
         ],
     },
+    {
+        "slug": "soulseer-gift-card",
+        "title": "SoulSeer Gift Card, $25",
+        "kind": "gift_card",
+        "price_cents": 2500,
+        "motif": "spark",
+        "summary": "Wallet credit for someone you care about, sent by email with a code.",
+        "description": [
+            paragraph(
+                "Choose who it is for at checkout: we email them a code as soon as you pay. "
+                "Redeemed on their wallet page, it adds $25 to their balance, ready for any live "
+                "or booked reading and for the shop. Each code works once."
+            ),
+        ],
+    },
 ]

@@ -15,4 +15,10 @@ class ShopConfig(AppConfig):
     name = "shop"
 
     def ready(self):
+        # The shop index builds its context with the catalogue, which imports the models: handing
+        # the module over here keeps that dependency one way (catalogue -> models), as readers do.
+        from . import catalogue
+        from .models import ShopIndexPage
+
+        ShopIndexPage.catalogue = catalogue
         user_logged_in.connect(_merge_visitor_cart, dispatch_uid="shop.merge_visitor_cart")

@@ -31,7 +31,20 @@ class CheckoutForm(StyledFormMixin, forms.Form):
     postcode = forms.CharField(label="ZIP or postal code", max_length=20, required=False)
     country = forms.CharField(label="Country", max_length=60, required=False)
 
+    gift_email = forms.EmailField(
+        label="Send the gift card to",
+        required=False,
+        help_text="Their email address. Leave it empty to get the code yourself.",
+    )
+    gift_message = forms.CharField(
+        label="A message with it (optional)",
+        max_length=300,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
     ADDRESS_FIELDS = ("name", "line1", "line2", "city", "postcode", "country")
+    GIFT_FIELDS = ("gift_email", "gift_message")
     REQUIRED_ADDRESS_FIELDS = ("name", "line1", "city", "postcode", "country")
     AUTOCOMPLETE = {
         "name": "shipping name",
@@ -42,9 +55,13 @@ class CheckoutForm(StyledFormMixin, forms.Form):
         "country": "shipping country-name",
     }
 
-    def __init__(self, *args, needs_shipping=False, **kwargs):
+    def __init__(self, *args, needs_shipping=False, has_gift_cards=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.needs_shipping = needs_shipping
+        self.has_gift_cards = has_gift_cards
+        if not has_gift_cards:
+            for name in self.GIFT_FIELDS:
+                del self.fields[name]
         if not needs_shipping:
             for name in self.ADDRESS_FIELDS:
                 del self.fields[name]
@@ -60,6 +77,18 @@ class CheckoutForm(StyledFormMixin, forms.Form):
         if not self.needs_shipping:
             return None
         return {name: self.cleaned_data.get(name, "") for name in self.ADDRESS_FIELDS}
+
+    def gift_recipient(self):
+        """Who gets the gift cards' codes, for ``services.checkout_with_wallet``."""
+        if not self.has_gift_cards:
+            return None
+        return {
+            "email": self.cleaned_data.get("gift_email", ""),
+            "message": self.cleaned_data.get("gift_message", ""),
+        }
+
+    def gift_fields(self):
+        return [self[name] for name in self.GIFT_FIELDS if name in self.fields]
 
     def address_fields(self):
         return [self[name] for name in self.ADDRESS_FIELDS if name in self.fields]

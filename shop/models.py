@@ -45,9 +45,7 @@ class ShopIndexPage(Page):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        context["products"] = (
-            ProductPage.objects.live().child_of(self).select_related("image").order_by("title")
-        )
+        context.update(self.catalogue.page_context(self, request))
         return context
 
 
@@ -57,6 +55,7 @@ class ProductPage(Page):
     class Kind(models.TextChoices):
         DIGITAL = "digital", "Digital download"
         PHYSICAL = "physical", "Physical item"
+        GIFT_CARD = "gift_card", "Gift card"
 
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.DIGITAL)
     price_cents = models.PositiveIntegerField(validators=[MinValueValidator(50)])
@@ -121,10 +120,26 @@ class ProductPage(Page):
             raise ValidationError({"slug": f"“{self.slug}” is the name of a shop page."})
         if self.seller_id and not self.seller.is_reader:
             raise ValidationError({"seller": "Only a reader can sell in the shop."})
+        if self.kind == self.Kind.GIFT_CARD:
+            # Wallet credit SoulSeer owes until it is redeemed: nobody else sells it, and it
+            # never runs out or downloads.
+            errors = {}
+            if self.seller_id:
+                errors["seller"] = "Gift cards are sold by SoulSeer: leave the seller empty."
+            if self.stock is not None:
+                errors["stock"] = "Gift cards never run out: leave the stock empty."
+            if self.download:
+                errors["download"] = "A gift card is a code sent by email, not a download."
+            if errors:
+                raise ValidationError(errors)
 
     @property
     def is_digital(self):
         return self.kind == self.Kind.DIGITAL
+
+    @property
+    def is_gift_card(self):
+        return self.kind == self.Kind.GIFT_CARD
 
     @property
     def sold_out(self):
@@ -133,6 +148,8 @@ class ProductPage(Page):
     @property
     def is_orderable(self):
         """Whether the shop can deliver it: a physical item, or a download with its file."""
+        if self.is_gift_card:
+            return self.live and self.seller_id is None
         return self.live and (not self.is_digital or bool(self.download))
 
     @property
@@ -330,3 +347,7 @@ class OrderLine(models.Model):
     @property
     def is_digital(self):
         return self.kind == ProductPage.Kind.DIGITAL
+
+    @property
+    def is_gift_card(self):
+        return self.kind == ProductPage.Kind.GIFT_CARD

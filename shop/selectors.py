@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from django.db.models import Prefetch
 from wagtail.images import get_image_model
 
+from wallet.models import GiftCard
+
 from . import services
 from .errors import ShopError
 from .models import CartLine, Order, OrderLine
@@ -37,6 +39,7 @@ class CartSummary:
     total_cents: int = 0
     count: int = 0
     needs_shipping: bool = False
+    has_gift_cards: bool = False
 
     @property
     def can_check_out(self):
@@ -70,6 +73,7 @@ def cart_summary(cart, user=None):
         total_cents=sum(line.line_cents for line in lines),
         count=sum(line.quantity for line in lines),
         needs_shipping=services.needs_shipping(line.product for line in lines),
+        has_gift_cards=services.has_gift_cards(line.product for line in lines),
     )
 
 
@@ -113,3 +117,14 @@ def receipt_lines(order, user):
                 row.download_url = services.download_url(line, user)
         rows.append(row)
     return rows
+
+
+def gift_cards_of(order):
+    """The gift cards ``order`` bought, each with the id of its order line (one query; the
+    card's reference names its line: ``order:<id>:line:<line id>:<n>``)."""
+    if not order.purchase_id:
+        return []
+    cards = list(GiftCard.objects.filter(purchase_id=order.purchase_id).order_by("pk"))
+    for card in cards:
+        card.order_line_id = int(card.reference.split(":line:")[1].split(":")[0])
+    return cards

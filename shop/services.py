@@ -17,8 +17,9 @@ from django.utils import timezone
 
 from home import page_cache
 from home.audit import Action, record_event
-from wallet import sales
+from wallet import gift_cards, sales
 from wallet.errors import InsufficientFunds, SpendingLimitReached
+from wallet.money import format_cents
 
 from .errors import (
     CartEmpty,
@@ -201,7 +202,11 @@ def _merge_lines(visitor, cart, user):
 
 
 def needs_shipping(products):
-    return any(not product.is_digital for product in products)
+    return any(product.kind == ProductPage.Kind.PHYSICAL for product in products)
+
+
+def has_gift_cards(products):
+    return any(product.is_gift_card for product in products)
 
 
 def _shipping_fields(shipping, required):
@@ -220,7 +225,7 @@ def _describe(titles):
     return f"Shop order: {first} and {len(titles) - 1} more"
 
 
-def checkout_with_wallet(user, *, shipping=None, idempotency_key):
+def checkout_with_wallet(user, *, shipping=None, idempotency_key, gift_recipient=None):
     """Pay for everything in ``user``'s cart from their wallet, in one transaction: the
     products' rows are locked in id order and read again (prices from the database, never from
     the request), stock is checked and taken, the order and its lines (prices, titles and
@@ -230,6 +235,9 @@ def checkout_with_wallet(user, *, shipping=None, idempotency_key):
 
     ``idempotency_key`` comes from the checkout form: the same form submitted again returns the
     first order and pays nothing more. Physical items need ``shipping`` (``SHIPPING_FIELDS``).
+    Gift cards: their price waits in the wallet's gift cards account (``wallet.gift_cards``);
+    each card's code goes by email, after commit, to ``gift_recipient`` ({"email", "message"};
+    the buyer when no email is given).
     Refusals (empty cart, sold out, not enough stock, no address, not enough money in the
     wallet, a spending limit) raise a ``ShopError`` and write nothing. Returns the ``Order``."""
     key = str(idempotency_key or "").strip()
@@ -237,7 +245,7 @@ def checkout_with_wallet(user, *, shipping=None, idempotency_key):
         raise ValueError("checkout_with_wallet() needs an idempotency key of at most 64 characters")
     try:
         with transaction.atomic():
-            order, sold_out = _checkout(user, shipping, key)
+            order, sold_out = _checkout(user, shipping, key, gift_recipient)
     except InsufficientFunds as error:
         raise InsufficientBalance(f"{error} Top up your wallet, then check out.") from error
     except SpendingLimitReached as error:
@@ -248,7 +256,7 @@ def checkout_with_wallet(user, *, shipping=None, idempotency_key):
     return order
 
 
-def _checkout(user, shipping, key):
+def _checkout(user, shipping, key, gift_recipient=None):
     cart = Cart.objects.select_for_update().filter(user=user).first()
     existing = Order.objects.filter(buyer=user, checkout_key=key).first()
     if existing is not None:
@@ -301,7 +309,9 @@ def _checkout(user, shipping, key):
             for line in order_lines
             if line.seller_id
         ],
+        gift_cards=sum(line.line_cents for line in order_lines if line.is_gift_card),
     )
+    _issue_gift_cards(user, purchase, order_lines, gift_recipient or {})
     order.move(Order.State.PAID)
     order.purchase = purchase
     order.paid_at = timezone.now()
@@ -313,7 +323,7 @@ def _checkout(user, shipping, key):
         items=sum(line.quantity for line in order_lines),
         transfer=str(paid.public_id),
     )
-    if all(line.is_digital for line in order_lines):
+    if all(line.is_digital or line.is_gift_card for line in order_lines):
         # Nothing to send: the downloads are the delivery.
         order.move(Order.State.FULFILLED)
         record_event(Action.ORDER_FULFILLED, target=order, by="download")
@@ -321,6 +331,48 @@ def _checkout(user, shipping, key):
     CartLine.objects.filter(cart=cart).delete()
     _touch(cart)
     return order, sold_out
+
+
+def _issue_gift_cards(user, purchase, order_lines, recipient):
+    """One gift card per unit of each gift card line, its code emailed after commit (the code
+    exists only here and in that email: the wallet keeps a digest)."""
+    email = (recipient.get("email") or "").strip() or user.email
+    message = (recipient.get("message") or "").strip()[:300]
+    sent = []
+    for line in order_lines:
+        if not line.is_gift_card:
+            continue
+        for unit in range(line.quantity):
+            card, code = gift_cards.issue(
+                purchase,
+                line.unit_cents,
+                reference=f"{purchase.reference}:line:{line.pk}:{unit}",
+                recipient_email=email,
+                message=message,
+            )
+            if code:
+                sent.append((card.amount, code))
+    if sent and email:
+        transaction.on_commit(lambda: _send_gift_cards(user, email, message, sent))
+
+
+def _send_gift_cards(buyer, email, message, cards):
+    from django.core.mail import send_mail
+
+    name = buyer.display_name or buyer.username
+    lines = [f"{name} sent you {'a gift card' if len(cards) == 1 else 'gift cards'} for SoulSeer."]
+    if message:
+        lines += ["", f"“{message}”"]
+    lines.append("")
+    for amount, code in cards:
+        lines.append(f"{format_cents(amount)}: {code}")
+    lines += [
+        "",
+        "Sign in (or sign up) and enter the code on your wallet page, under "
+        f"“Redeem a gift card”: {settings.SITE_URL.rstrip('/')}{reverse('wallet:redeem')}",
+        "Each code works once.",
+    ]
+    send_mail("Your SoulSeer gift card", "\n".join(lines), None, [email])
 
 
 def _order_line(order, product, quantity, share):

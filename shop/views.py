@@ -184,13 +184,18 @@ def checkout(request):
     summary = selectors.cart_summary(services.cart_for(request), request.user)
     error, needs_top_up, status = "", False, 200
     if request.method == "POST":
-        form = CheckoutForm(request.POST, needs_shipping=summary.needs_shipping)
+        form = CheckoutForm(
+            request.POST,
+            needs_shipping=summary.needs_shipping,
+            has_gift_cards=summary.has_gift_cards,
+        )
         if form.is_valid():
             try:
                 order = services.checkout_with_wallet(
                     request.user,
                     shipping=form.shipping(),
                     idempotency_key=form.cleaned_data["idempotency_key"],
+                    gift_recipient=form.gift_recipient(),
                 )
             except ShopError as refused:
                 error, needs_top_up, status = str(refused), refused.needs_top_up, 409
@@ -214,6 +219,7 @@ def checkout(request):
         form = CheckoutForm(
             initial={"idempotency_key": new_checkout_key()},
             needs_shipping=summary.needs_shipping,
+            has_gift_cards=summary.has_gift_cards,
         )
     balance = wallet_summary(request.user, request).balance
     context = {
@@ -251,6 +257,7 @@ def order_detail(request, public_id):
         "order": order,
         "rows": rows,
         "has_downloads": order.is_paid and any(row.line.is_digital for row in rows),
+        "gift_cards": selectors.gift_cards_of(order),
         "wallet_receipt_url": (
             reverse("wallet:purchase_detail", args=[order.purchase.public_id])
             if order.purchase_id

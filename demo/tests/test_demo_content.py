@@ -68,7 +68,7 @@ def test_demo_content_builds_a_published_site_at_the_default_site_root(fast_imag
     assert HelpIndexPage.objects.count() == 1
     assert HelpPage.objects.live().count() >= 8
     assert ShopIndexPage.objects.count() == 1
-    assert ProductPage.objects.live().count() == 10
+    assert ProductPage.objects.live().count() == 11  # ten products and a gift card
     assert set(StandardPage.objects.live().values_list("slug", flat=True)) >= {
         "about",
         "terms",
@@ -172,7 +172,7 @@ def test_demo_content_fills_in_a_partly_loaded_site_without_duplicates(fast_imag
     output = load()
 
     assert ReaderPage.objects.count() == 12
-    assert ProductPage.objects.count() == 10
+    assert ProductPage.objects.count() == 11
     assert User.objects.filter(username="jasper-cole").count() == 1
     assert ReaderPage.objects.get(slug="jasper-cole").user.username == "jasper-cole"
     assert "1 readers" in output
@@ -251,7 +251,7 @@ def test_demo_content_data_has_unique_slugs():
     product_slugs = [product["slug"] for product in demo_content.PRODUCTS]
     help_slugs = [page["slug"] for page in demo_content.HELP_PAGES]
     assert len(set(reader_slugs)) == len(reader_slugs) == 12
-    assert len(set(product_slugs)) == len(product_slugs) == 10
+    assert len(set(product_slugs)) == len(product_slugs) == 11
     assert len(set(help_slugs)) == len(help_slugs) >= 8
     specialty_slugs = {slug for _, slug in demo_content.SPECIALTIES}
     for reader in demo_content.READERS:

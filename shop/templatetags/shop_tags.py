@@ -1,11 +1,20 @@
-"""The header's cart link and the shop's small template helpers."""
+"""The header's cart link, the product page's JSON-LD and the shop's small template helpers."""
+
+import json
 
 from django import template
 from django.conf import settings
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
+from home.templatetags.soulseer_tags import absolute_url, canonical_url
 from shop.services import SESSION_CART_COUNT
+from wallet.money import decimal_string
 
 register = template.Library()
+
+IN_STOCK = "https://schema.org/InStock"
+OUT_OF_STOCK = "https://schema.org/OutOfStock"
 
 
 VARIANTS = ("desktop", "mobile")
@@ -26,3 +35,46 @@ def cart_link(context, variant="desktop", oob=False, count=None):
 @register.simple_tag
 def download_limit():
     return settings.SHOP_DOWNLOAD_LIMIT
+
+
+def _json_ld(data):
+    # Escape what could end the script element early (same as json_script and reader_tags).
+    payload = (
+        json.dumps(data, ensure_ascii=False)
+        .replace("<", "\\u003C")
+        .replace(">", "\\u003E")
+        .replace("&", "\\u0026")
+    )
+    return format_html('<script type="application/ld+json">{}</script>', mark_safe(payload))  # noqa: S308
+
+
+@register.simple_tag(takes_context=True)
+def product_json_ld(context, product, image_url=""):
+    """A schema.org Product with its Offer: price as a plain decimal in USD, in or out of stock,
+    sold by its reader (or by SoulSeer). ``image_url``: a rendition's URL, made absolute."""
+    url = canonical_url(context)
+    if product.seller_id:
+        seller = {"@type": "Person", "name": product.seller.public_name}
+    else:
+        seller = {"@type": "Organization", "name": "SoulSeer"}
+    data = {
+        "@context": "https://schema.org",
+        "@type": "Product",
+        "@id": f"{url}#product",
+        "name": product.title,
+        "sku": str(product.pk),
+        "url": url,
+        "offers": {
+            "@type": "Offer",
+            "price": decimal_string(product.price_cents),
+            "priceCurrency": "USD",
+            "availability": OUT_OF_STOCK if product.sold_out else IN_STOCK,
+            "url": url,
+            "seller": seller,
+        },
+    }
+    if product.summary:
+        data["description"] = product.summary
+    if image_url:
+        data["image"] = absolute_url(context, image_url)
+    return _json_ld(data)

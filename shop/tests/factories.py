@@ -113,3 +113,15 @@ def image(title="Product photo"):
     return get_image_model().objects.create(
         title=title, file=ImageFile(buffer, name=f"{title.replace(' ', '-').lower()}.jpg")
     )
+
+
+def gift_card(shop, title="SoulSeer gift card", *, price_cents=2500):
+    number = next(_numbers)
+    return shop.add_child(
+        instance=ProductPage(
+            title=title,
+            slug=f"gift-card-{number}",
+            kind=ProductPage.Kind.GIFT_CARD,
+            price_cents=price_cents,
+        )
+    )

@@ -80,8 +80,9 @@ def test_a_visitors_empty_cart_costs_only_the_sites_settings(client, shop):
 
 
 # Pinned: a change shows up as a failure to look at, not as a slow page later.
-# Site, the page and its ancestors, view restrictions, the products, marketplace settings.
-SHOP_INDEX_QUERIES = 8
+# Site, the page and its ancestors, view restrictions, the readers for the seller filter, the
+# products, marketplace settings (filtered or not: shop/tests/test_catalogue.py).
+SHOP_INDEX_QUERIES = 9
 # The same, the page's photo instead of the products (the buy box reads the page's own row).
 PRODUCT_PAGE_QUERIES = 10
 # The user and the wallet chip in the header.
