@@ -62,3 +62,7 @@ class DownloadLimitReached(DownloadRefused):
         "You've used every download of this file. Contact support if you need it again."
     )
     status = 403
+
+
+class OrderNotSendable(ShopError):
+    """Only a paid order can be marked as sent."""

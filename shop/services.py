@@ -30,6 +30,7 @@ from .errors import (
     InvalidQuantity,
     NotAvailable,
     NotEnoughStock,
+    OrderNotSendable,
     ShippingRequired,
     SoldOut,
     SpendingLimitWouldBlock,
@@ -483,3 +484,39 @@ def presigned_url(line):
     if serves_files_itself(file.storage):
         return None
     return file.storage.url(file.name, expire=settings.SHOP_DOWNLOAD_LINK_SECONDS)
+
+
+# Staff ------------------------------------------------------------------------------------------
+
+
+def fulfil(order, staff_user):
+    """Staff sent a paid order's items: paid -> fulfilled, audited with who did it, and the
+    buyer is told by email after commit. Refuses (``OrderNotSendable``) any other state."""
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().select_related("buyer").get(pk=order.pk)
+        if not locked.can_move(Order.State.FULFILLED) or locked.state != Order.State.PAID:
+            raise OrderNotSendable(
+                f"This order is {locked.get_state_display().lower()}: only a paid order can be "
+                "marked as sent."
+            )
+        locked.move(Order.State.FULFILLED)
+        locked.save(update_fields=["state"])
+        record_event(Action.ORDER_FULFILLED, actor=staff_user, target=locked, by="staff")
+        buyer = locked.buyer
+        if buyer.email:
+            url = f"{settings.SITE_URL.rstrip('/')}{locked.get_absolute_url()}"
+            transaction.on_commit(
+                lambda: _send_mail(
+                    buyer.email,
+                    "Your SoulSeer order is on its way",
+                    f"Your order of {format_cents(locked.total_cents)} was sent to "
+                    f"{locked.shipping_name}. The receipt: {url}",
+                )
+            )
+    return locked
+
+
+def _send_mail(to, subject, body):
+    from django.core.mail import send_mail
+
+    send_mail(subject, body, None, [to])

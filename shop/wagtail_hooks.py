@@ -4,11 +4,14 @@ Orders change only through ``shop.services``."""
 
 from django.contrib import messages
 from django.shortcuts import redirect
+from django.urls import path, reverse
+from django.utils.html import format_html
 from wagtail import hooks
 from wagtail_modeladmin.options import ModelAdmin, modeladmin_register
 
 from home.admin import ReadOnlyPermissionHelper
 
+from . import admin_views
 from .models import Order, OrderLine
 
 
@@ -35,7 +38,7 @@ class OrderAdmin(ModelAdmin):
     menu_order = 320
     add_to_settings_menu = False
     list_per_page = 50
-    list_display = ("public_id", "buyer", "state", "total_cents", "items", "paid_at")
+    list_display = ("public_id", "buyer", "state", "total_cents", "items", "paid_at", "send")
     list_filter = ("state",)
     search_fields = ("public_id", "buyer__username", "buyer__email", "shipping_name")
     list_select_related = ("buyer",)
@@ -59,6 +62,22 @@ class OrderAdmin(ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("lines")
+
+    @staticmethod
+    def send(obj):
+        if obj.state != Order.State.PAID:
+            return ""
+        url = reverse("shop_order_fulfil", args=[obj.public_id])
+        return format_html('<a class="button button-small" href="{}">Mark as sent</a>', url)
+
+    send.short_description = "Send"
+
+
+@hooks.register("register_admin_urls")
+def register_shop_admin_urls():
+    return [
+        path("shop/orders/<uuid:public_id>/fulfil/", admin_views.fulfil, name="shop_order_fulfil"),
+    ]
 
 
 modeladmin_register(OrderAdmin)
