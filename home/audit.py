@@ -46,10 +46,12 @@ class Action(models.TextChoices):
 
     ORDER_PAID = "order.paid"
     ORDER_FULFILLED = "order.fulfilled"
+    ORDER_REFUNDED = "order.refunded"
     ORDER_DOWNLOADED = "order.downloaded"
 
     WALLET_SALE_CHARGED = "wallet.sale_charged"
     WALLET_SALE_CAPTURED = "wallet.sale_captured"
+    WALLET_SALE_REFUNDED = "wallet.sale_refunded"
     WALLET_GIFT_CARD_REDEEMED = "wallet.gift_card_redeemed"
     WALLET_TOP_UP_CREDITED = "wallet.top_up_credited"
     WALLET_TOP_UP_REJECTED = "wallet.top_up_rejected"

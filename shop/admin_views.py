@@ -7,6 +7,8 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
+from wallet.money import format_cents
+
 from . import services
 from .errors import ShopError
 from .models import Order
@@ -30,4 +32,34 @@ def fulfil(request, public_id):
         request,
         "shop/admin/fulfil.html",
         {"order": order, "lines": list(order.lines.all()), "back": back},
+    )
+
+
+def refund(request, public_id):
+    """GET: the order's lines to choose from, and a reason. POST: refund the chosen lines
+    (``services.refund``), the exact opposite of their part of the sale."""
+    if not request.user.has_perm("shop.change_order"):
+        raise PermissionDenied
+    order = get_object_or_404(Order.objects.select_related("buyer"), public_id=public_id)
+    back = reverse("shop_order_modeladmin_index")
+    lines = list(order.lines.order_by("pk"))
+    error = ""
+    if request.method == "POST":
+        chosen = set(request.POST.getlist("lines"))
+        line_ids = [line.pk for line in lines if str(line.pk) in chosen]
+        try:
+            services.refund(
+                order, request.user, line_ids=line_ids, reason=request.POST.get("reason", "")
+            )
+        except ShopError as refused:
+            error = str(refused)
+        else:
+            total = sum(line.line_cents for line in lines if line.pk in line_ids)
+            messages.success(request, f"Refunded {format_cents(total)} to {order.buyer}'s wallet.")
+            return redirect(back)
+    return TemplateResponse(
+        request,
+        "shop/admin/refund.html",
+        {"order": order, "lines": lines, "back": back, "error": error},
+        status=400 if error else 200,
     )

@@ -66,3 +66,7 @@ class DownloadLimitReached(DownloadRefused):
 
 class OrderNotSendable(ShopError):
     """Only a paid order can be marked as sent."""
+
+
+class RefundRefused(ShopError):
+    """A refund staff asked for cannot be made as asked; nothing changed."""

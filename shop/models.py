@@ -325,6 +325,8 @@ class OrderLine(models.Model):
     reader_share_percent = models.PositiveSmallIntegerField(default=0)
     # Times the buyer downloaded this line's file (counted at each download, up to the limit).
     downloads = models.PositiveIntegerField(default=0)
+    # Set when staff refunded this line (its whole price, through the sale path).
+    refunded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -18,7 +18,7 @@ from django.utils import timezone
 from home import page_cache
 from home.audit import Action, record_event
 from wallet import gift_cards, sales
-from wallet.errors import InsufficientFunds, SpendingLimitReached
+from wallet.errors import InsufficientFunds, InvalidAmount, SpendingLimitReached
 from wallet.money import format_cents
 
 from .errors import (
@@ -31,6 +31,7 @@ from .errors import (
     NotAvailable,
     NotEnoughStock,
     OrderNotSendable,
+    RefundRefused,
     ShippingRequired,
     SoldOut,
     SpendingLimitWouldBlock,
@@ -404,6 +405,7 @@ def can_download(line, user):
     return (
         line.order.buyer_id == user.pk
         and line.order.is_paid
+        and line.refunded_at is None
         and line.is_digital
         and bool(line.product.download)
         and line.downloads < settings.SHOP_DOWNLOAD_LIMIT
@@ -456,7 +458,12 @@ def open_download(token, user):
     unpaid order, no file: shown as not found), ``DownloadExpired`` or
     ``DownloadLimitReached``."""
     line = _line_of(token, user)
-    if not line.order.is_paid or not line.is_digital or not line.product.download:
+    if (
+        not line.order.is_paid
+        or line.refunded_at is not None
+        or not line.is_digital
+        or not line.product.download
+    ):
         raise DownloadRefused()
     with transaction.atomic():
         counted = OrderLine.objects.filter(
@@ -520,3 +527,62 @@ def _send_mail(to, subject, body):
     from django.core.mail import send_mail
 
     send_mail(subject, body, None, [to])
+
+
+def refund(order, staff_user, *, line_ids=None, reason):
+    """Staff give back the price of ``order``'s lines (``line_ids``; all of them when None)
+    through the sale path: the exact opposite of their part of the charge (each seller reader
+    gives back their share of their lines, the platform the rest). Lines refunded before are
+    refused, and so are gift cards (a code may already be in someone's hands). When every line
+    is refunded the order is refunded. Stock is not put back (the item may not come back).
+    Raises ``RefundRefused`` with nothing changed; returns the order."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise RefundRefused("Say why the order is refunded: the buyer and the reader may ask.")
+    with transaction.atomic():
+        locked = (
+            Order.objects.select_for_update(of=("self",))
+            .select_related("purchase")
+            .get(pk=order.pk)
+        )
+        if not locked.is_paid or locked.purchase is None:
+            raise RefundRefused(f"This order is {locked.get_state_display().lower()}.")
+        lines = list(locked.lines.select_related("seller").order_by("pk"))
+        chosen = [line for line in lines if line_ids is None or line.pk in set(line_ids)]
+        if not chosen:
+            raise RefundRefused("Choose the items to refund.")
+        if any(line.refunded_at for line in chosen):
+            raise RefundRefused("An item you chose was refunded already.")
+        if any(line.is_gift_card for line in chosen):
+            raise RefundRefused("Gift cards can't be refunded: their code may be in use.")
+        gross = sum(line.line_cents for line in chosen)
+        ids = ",".join(str(line.pk) for line in chosen)
+        try:
+            sales.refund(
+                locked.purchase,
+                gross,
+                idempotency_key=f"{locked.purchase.reference}:refund:{ids}",
+                parts=[
+                    sales.Part(line.seller, line.line_cents, line.reader_share_percent)
+                    for line in chosen
+                    if line.seller_id
+                ],
+                initiated_by=staff_user,
+                reason=reason,
+            )
+        except (InsufficientFunds, InvalidAmount) as error:
+            raise RefundRefused(str(error)) from error
+        now = timezone.now()
+        OrderLine.objects.filter(pk__in=[line.pk for line in chosen]).update(refunded_at=now)
+        if all(line.refunded_at or line in chosen for line in lines):
+            locked.move(Order.State.REFUNDED)
+            locked.save(update_fields=["state"])
+        record_event(
+            Action.ORDER_REFUNDED,
+            actor=staff_user,
+            target=locked,
+            lines=[line.pk for line in chosen],
+            gross=gross,
+            reason=reason,
+        )
+    return locked

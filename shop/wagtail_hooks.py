@@ -38,7 +38,16 @@ class OrderAdmin(ModelAdmin):
     menu_order = 320
     add_to_settings_menu = False
     list_per_page = 50
-    list_display = ("public_id", "buyer", "state", "total_cents", "items", "paid_at", "send")
+    list_display = (
+        "public_id",
+        "buyer",
+        "state",
+        "total_cents",
+        "items",
+        "paid_at",
+        "send",
+        "refund",
+    )
     list_filter = ("state",)
     search_fields = ("public_id", "buyer__username", "buyer__email", "shipping_name")
     list_select_related = ("buyer",)
@@ -72,11 +81,23 @@ class OrderAdmin(ModelAdmin):
 
     send.short_description = "Send"
 
+    @staticmethod
+    def refund(obj):
+        if obj.state not in Order.PAID_STATES:
+            return ""
+        url = reverse("shop_order_refund", args=[obj.public_id])
+        return format_html(
+            '<a class="button button-small button-secondary" href="{}">Refund</a>', url
+        )
+
+    refund.short_description = "Refund"
+
 
 @hooks.register("register_admin_urls")
 def register_shop_admin_urls():
     return [
         path("shop/orders/<uuid:public_id>/fulfil/", admin_views.fulfil, name="shop_order_fulfil"),
+        path("shop/orders/<uuid:public_id>/refund/", admin_views.refund, name="shop_order_refund"),
     ]
 
 

@@ -254,6 +254,81 @@ def charge(
     return result
 
 
+def paid_for(purchase):
+    """What the client has paid for ``purchase`` so far, net of what was given back (cents)."""
+    from django.db.models import Sum
+
+    from .models import Entry
+
+    total = Entry.objects.filter(
+        transfer__purchase=purchase,
+        account__kind=LedgerAccount.Kind.CLIENT_WALLET,
+        account__owner_id=purchase.client_id,
+        transfer__kind__in=[*_CHARGE_KIND.values(), Transfer.Kind.REFUND],
+    ).aggregate(total=Sum("amount"))["total"]
+    return -(total or 0)
+
+
+def refund(
+    purchase,
+    gross,
+    *,
+    idempotency_key,
+    parts=None,
+    gift_cards=0,
+    initiated_by=None,
+    reason="",
+    description="",
+):
+    """Give ``gross`` cents of a charged ``purchase`` back to the client: the exact opposite of
+    a charge of ``gross`` with the same ``parts`` and ``gift_cards`` (each reader gives back the
+    share they earned on it, the gift cards account what it kept, the platform the rest). Never
+    more than the client paid for it, net of earlier refunds (``InvalidAmount``); refused with
+    ``InsufficientFunds`` when a reader's earnings no longer hold their share (paid out), or the
+    gift cards were redeemed. A repeated key returns the first refund. Returns the ``Transfer``."""
+    ledger.check_amount(gross)
+    with transaction.atomic():
+        # One refund decision at a time per purchase: the lock serialises the "paid" check.
+        purchase = Purchase.objects.select_for_update().get(pk=purchase.pk)
+        existing = Transfer.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            existing.replayed = True
+            return existing
+        paid = paid_for(purchase)
+        if gross > paid:
+            raise InvalidAmount(
+                f"At most {format_cents(paid)} of this purchase can still be given back."
+            )
+        legs, reader_cents = _legs(
+            purchase, gross, ledger.wallet_of(purchase.client), parts, gift_cards
+        )
+        try:
+            result = ledger.transfer(
+                [ledger.Leg(leg.account, -leg.amount) for leg in legs],
+                idempotency_key=idempotency_key,
+                kind=Transfer.Kind.REFUND,
+                description=description or f"Refund: {purchase.description}"[:200],
+                metadata={"reason": reason, "reader_cents": reader_cents},
+                initiated_by=initiated_by,
+                purchase=purchase,
+            )
+        except InsufficientFunds as error:
+            raise InsufficientFunds(
+                "This refund would take back money a reader was already paid out, or gift "
+                "cards already redeemed: it cannot reverse the sale exactly."
+            ) from error
+        record_event(
+            "wallet.sale_refunded",
+            actor=initiated_by,
+            target=purchase,
+            gross=gross,
+            reader_cents=reader_cents,
+            reason=reason,
+            transfer=str(result.public_id),
+        )
+    return result
+
+
 def reserve(purchase, amount, *, idempotency_key, description="", expires_at=None, metadata=None):
     """Reserve ``amount`` cents of the client's wallet for ``purchase`` (within their limits: a
     reservation counts as spending until it is released). Returns the ``Hold``; a repeated key
