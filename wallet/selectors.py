@@ -14,6 +14,8 @@ from django.db.models import BigIntegerField, Count, Exists, F, OuterRef, Q, Sum
 from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
+from home.csv import text_cell
+
 from .models import Entry, Hold, LedgerAccount, Purchase, SpendingLimit, Transfer
 from .money import decimal_string, format_cents
 
@@ -606,13 +608,6 @@ STATEMENT_COLUMNS = (
     "Minutes",
 )
 _STATEMENT_BATCH = 500
-# A spreadsheet runs a cell that starts like a formula: text cells get a leading apostrophe.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _text_cell(value):
-    value = str(value or "")
-    return "'" + value if value.startswith(_FORMULA_START) else value
 
 
 def _line_minutes(line):
@@ -644,9 +639,9 @@ def statement_rows(entries, zone):
                 kind, reference = entry.transfer.get_kind_display(), entry.transfer.public_id
             yield (
                 timezone.localtime(entry.created_at, zone).strftime("%Y-%m-%d %H:%M"),
-                _text_cell(line.title),
-                _text_cell(line.detail),
-                _text_cell(kind),
+                text_cell(line.title),
+                text_cell(line.detail),
+                text_cell(kind),
                 "Earnings" if line.is_earnings else "Wallet",
                 decimal_string(line.amount),
                 str(reference),

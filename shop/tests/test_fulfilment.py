@@ -69,3 +69,20 @@ def test_staff_without_the_change_permission_cannot_mark_orders(client, shop):
     # Wagtail answers a refused admin view by sending the user back to the dashboard.
     assert response.status_code == 302 and response["Location"] == "/admin/"
     assert Order.objects.get(pk=paid.pk).state == Order.State.PAID
+
+
+def test_staff_export_the_orders_as_csv_with_formulas_made_harmless(client, shop):
+    import csv
+    import io
+
+    buyer = UserFactory(username="=HYPERLINK(evil)")
+    fund_wallet(buyer, 10_000)
+    paid = order(buyer, physical(shop, price_cents=3400), shipping=ADDRESS)
+    client.force_login(_staff("view_order"))
+    response = client.get("/admin/shop/order/?export=csv&state=paid")
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0][:5] == ["Order", "Created", "Paid", "State", "Total (USD)"]
+    row = next(r for r in rows[1:] if r[0] == str(paid.public_id))
+    assert row[4] == "34.00" and row[5] == "1"
+    assert row[6] == "'=HYPERLINK(evil)"

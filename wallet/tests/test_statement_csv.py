@@ -54,7 +54,7 @@ def test_bad_filters_are_refused_with_a_reason(client):
 
 
 def test_a_cell_that_looks_like_a_formula_is_written_as_text():
-    from wallet.selectors import _text_cell
+    from home.csv import text_cell as _text_cell
 
     assert _text_cell("=HYPERLINK(1)") == "'=HYPERLINK(1)"
     assert _text_cell("Reading with Luna") == "Reading with Luna"
