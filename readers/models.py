@@ -9,7 +9,7 @@ from django.db import models
 from modelcluster.fields import ParentalManyToManyField
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.fields import StreamField
-from wagtail.models import Page, Site
+from wagtail.models import Page
 from wagtail.search import index
 from wagtail.snippets.models import register_snippet
 
@@ -64,13 +64,9 @@ def minimum_rate_cents(page=None):
     """The lowest per-minute rate staff allow (MarketplaceSettings of the page's site)."""
     from home.models import MarketplaceSettings
 
-    site = None
-    if page is not None and page.pk:
-        site = page.get_site()
+    site = page.get_site() if page is not None and page.pk else None
     if site is None:
-        site = Site.objects.filter(is_default_site=True).first() or Site.objects.first()
-    if site is None:
-        return MarketplaceSettings._meta.get_field("minimum_rate_cents").default
+        return MarketplaceSettings.current().minimum_rate_cents
     return MarketplaceSettings.for_site(site).minimum_rate_cents
 
 

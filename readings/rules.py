@@ -50,14 +50,9 @@ def reconnect_grace():
 
 def marketplace_settings():
     """The site's ``MarketplaceSettings`` (defaults when no site exists yet)."""
-    from wagtail.models import Site
-
     from home.models import MarketplaceSettings
 
-    site = Site.objects.filter(is_default_site=True).first() or Site.objects.first()
-    if site is None:
-        return MarketplaceSettings()
-    return MarketplaceSettings.for_site(site)
+    return MarketplaceSettings.current()
 
 
 def db_now():

@@ -41,6 +41,7 @@ not afford, and no minute is charged after ``ended_at``. Split: the reader gets
 from datetime import timedelta
 
 from django.db import IntegrityError, connection, transaction
+from django.urls import reverse
 
 from home.audit import record_event
 from wallet import sales
@@ -224,8 +225,6 @@ def request_reading(client, reader_page, channel):
 def _open_purchase(session, reader_user):
     """What the client buys with a live reading: its minutes' charges attach to it, and the
     wallet's statement shows it as one line linking to the reading."""
-    from django.urls import reverse
-
     return sales.open_purchase(
         client=session.client,
         seller=reader_user,

@@ -77,16 +77,14 @@ def charge(locked, amount, what, extra_metadata=None):
         locked.purchase = purchase_of(locked)
         Booking.objects.filter(pk=locked.pk).update(purchase=locked.purchase)
     purchase = locked.purchase
-    if amount <= 0:
-        sales.release(purchase, locked.hold, description=f"Released: {what}"[:200])
-        locked.charged_cents = 0
-        return 0
+    amount = max(amount, 0)
     metadata = {
         "booking": str(locked.public_id),
         "channel": locked.channel,
         "reader_name": party_name(locked.reader),
         **(extra_metadata or {}),
     }
+    # A zero capture releases the whole reservation ("Released: <what>").
     reader_cents = sales.capture(
         purchase, locked.hold, amount, description=what[:200], metadata=metadata
     )

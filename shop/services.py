@@ -10,6 +10,7 @@ import re
 
 from django.conf import settings
 from django.core import signing
+from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F, Sum
 from django.urls import reverse
@@ -359,8 +360,6 @@ def _issue_gift_cards(user, purchase, order_lines, recipient):
 
 
 def _send_gift_cards(buyer, email, message, cards):
-    from django.core.mail import send_mail
-
     name = buyer.display_name or buyer.username
     lines = [f"{name} sent you {'a gift card' if len(cards) == 1 else 'gift cards'} for SoulSeer."]
     if message:
@@ -501,7 +500,7 @@ def fulfil(order, staff_user):
     buyer is told by email after commit. Refuses (``OrderNotSendable``) any other state."""
     with transaction.atomic():
         locked = Order.objects.select_for_update().select_related("buyer").get(pk=order.pk)
-        if not locked.can_move(Order.State.FULFILLED) or locked.state != Order.State.PAID:
+        if not locked.can_move(Order.State.FULFILLED):
             raise OrderNotSendable(
                 f"This order is {locked.get_state_display().lower()}: only a paid order can be "
                 "marked as sent."
@@ -513,20 +512,15 @@ def fulfil(order, staff_user):
         if buyer.email:
             url = f"{settings.SITE_URL.rstrip('/')}{locked.get_absolute_url()}"
             transaction.on_commit(
-                lambda: _send_mail(
-                    buyer.email,
+                lambda: send_mail(
                     "Your SoulSeer order is on its way",
                     f"Your order of {format_cents(locked.total_cents)} was sent to "
                     f"{locked.shipping_name}. The receipt: {url}",
+                    None,
+                    [buyer.email],
                 )
             )
     return locked
-
-
-def _send_mail(to, subject, body):
-    from django.core.mail import send_mail
-
-    send_mail(subject, body, None, [to])
 
 
 def refund(order, staff_user, *, line_ids=None, reason):

@@ -29,12 +29,13 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 
 from home.audit import record_event
 
 from . import services as ledger
 from .errors import InsufficientFunds, InvalidAmount, SpendingLimitReached
-from .models import LedgerAccount, Purchase, Transfer
+from .models import Entry, LedgerAccount, Purchase, Transfer
 from .money import format_cents
 from .services import ledger_currency, spending_room
 
@@ -68,12 +69,9 @@ def reader_share_percent(kind, *, marketplace=None):
 
 
 def _marketplace_settings():
-    from wagtail.models import Site
-
     from home.models import MarketplaceSettings
 
-    site = Site.objects.filter(is_default_site=True).first() or Site.objects.first()
-    return MarketplaceSettings() if site is None else MarketplaceSettings.for_site(site)
+    return MarketplaceSettings.current()
 
 
 def _wallet(client, *, with_limits=True):
@@ -256,10 +254,6 @@ def charge(
 
 def paid_for(purchase):
     """What the client has paid for ``purchase`` so far, net of what was given back (cents)."""
-    from django.db.models import Sum
-
-    from .models import Entry
-
     total = Entry.objects.filter(
         transfer__purchase=purchase,
         account__kind=LedgerAccount.Kind.CLIENT_WALLET,
