@@ -246,8 +246,20 @@ class Order(models.Model):
         on_delete=models.PROTECT,
         related_name="shop_order",
     )
+    class Method(models.TextChoices):
+        WALLET = "wallet", "Wallet"
+        CARD = "card", "Card"
+
     # The checkout form's key: submitting the same form twice finds this order, never pays twice.
     checkout_key = models.CharField(max_length=64)
+    # How the buyer chose to pay. A card order waits (pending) until Stripe's verified webhook
+    # credits its card payment; the sale is then made from the wallet like any other.
+    payment_method = models.CharField(max_length=6, choices=Method.choices, default=Method.WALLET)
+    # Where a card order's gift card codes go once it is paid (empty: the buyer).
+    gift_email = models.EmailField(blank=True)
+    gift_message = models.CharField(max_length=300, blank=True)
+    # Why a pending order was cancelled, in words for the buyer.
+    cancel_reason = models.CharField(max_length=300, blank=True)
     shipping_name = models.CharField(max_length=120, blank=True)
     shipping_line1 = models.CharField(max_length=200, blank=True)
     shipping_line2 = models.CharField(max_length=200, blank=True)
