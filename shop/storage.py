@@ -1,11 +1,13 @@
 """Where the shop keeps what it sells as downloads: the ``"private"`` storage of ``STORAGES``
-(a folder under ``MEDIA_ROOT`` that no URL serves, or a private S3 bucket in production)."""
+(a folder under ``MEDIA_ROOT`` that no URL serves, or a private S3/R2 bucket in production)."""
 
 import os
 
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage, storages
-from django.utils.functional import cached_property
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.utils.functional import LazyObject, cached_property, empty
 
 
 class PrivateFileSystemStorage(FileSystemStorage):
@@ -22,10 +24,29 @@ class PrivateFileSystemStorage(FileSystemStorage):
         raise ValueError("Private files have no public URL: use shop.services.download_url().")
 
 
+class _PrivateStorage(LazyObject):
+    """``storages["private"]``, looked up at first use and again after ``STORAGES`` changes,
+    like Django's ``default_storage``. A model field evaluates its storage callable once, when
+    models are imported; through this object the backend still follows the settings (a test
+    that configures S3 gets S3 on the field, not the disk storage seen at import)."""
+
+    def _setup(self):
+        self._wrapped = storages["private"]
+
+
+_private = _PrivateStorage()
+
+
+@receiver(setting_changed)
+def _forget_private_storage(*, setting, **kwargs):
+    if setting == "STORAGES":
+        _private._wrapped = empty
+
+
 def private_storage():
-    """The storage of product downloads (a callable, so settings decide it at run time and
-    migrations do not record the backend)."""
-    return storages["private"]
+    """The storage of product downloads (a callable, so migrations do not record the backend;
+    settings decide it, see ``_PrivateStorage``)."""
+    return _private
 
 
 def serves_files_itself(storage):

@@ -174,6 +174,9 @@ if AWS_STORAGE_BUCKET_NAME:
     AWS_DEFAULT_ACL = None
     AWS_QUERYSTRING_AUTH = env_bool("AWS_QUERYSTRING_AUTH", True)
     AWS_S3_FILE_OVERWRITE = False
+    # Presigned links signed with SigV4: R2 accepts nothing else, and S3 refuses SigV2 in newer
+    # regions (botocore would still presign SigV2 for us-east-1 unless told).
+    AWS_S3_SIGNATURE_VERSION = env("AWS_S3_SIGNATURE_VERSION", "s3v4")
     # Downloads sold in the shop: private objects, reached only through presigned links the
     # shop hands out for a few minutes (never the public custom domain). Another bucket may be
     # named for them; a bucket whose policy makes objects public must not hold them.
