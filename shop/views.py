@@ -283,7 +283,10 @@ def download(request, token):
         )
     url = services.presigned_url(line)
     if url:
-        return redirect(url)
+        # The presigned link opens the file for minutes without counting: no cache keeps it.
+        response = redirect(url)
+        patch_cache_control(response, private=True, no_store=True)
+        return response
     file = line.product.download
     response = FileResponse(
         file.open("rb"), as_attachment=True, filename=os.path.basename(file.name)
