@@ -14,7 +14,8 @@
 
 ``python -m soulseer.devstack localstripe --port N --state FILE``
     localstripe bound to 127.0.0.1 only, keeping its store in FILE instead of the machine-wide
-    ``/tmp/localstripe.pickle``. Used by ``run``; tests may start it the same way.
+    ``/tmp/localstripe.pickle``, with what ``soulseer.localstripe_ext`` adds (Prices, Product
+    update events, idempotency keys). Used by ``run``; tests start it the same way.
 
 Only the standard library is imported at module level so the port check runs before anything starts.
 """
@@ -547,6 +548,10 @@ def serve_localstripe(port, state, host=HOST):
     # Stripe reports what a PaymentIntent received (our top-ups credit exactly that);
     # localstripe leaves the field out.
     resources.PaymentIntent.amount_received = property(_localstripe_amount_received)
+    # Prices, Product update events and idempotency keys, which localstripe lacks.
+    from soulseer import localstripe_ext
+
+    localstripe_ext.install(server.app)
     resources.store.try_load_from_disk()
 
     access = logging.getLogger("aiohttp.access")
