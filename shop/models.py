@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.fields import StreamField
 from wagtail.models import Page
@@ -50,7 +51,8 @@ class ShopIndexPage(Page):
 
 
 class ProductPage(Page):
-    """A digital or physical product, later synced to a Stripe Product/Price."""
+    """A digital or physical product. Publishing or unpublishing it syncs its Stripe Product and
+    Price (``shop.stripe_sync``)."""
 
     class Kind(models.TextChoices):
         DIGITAL = "digital", "Digital download"
@@ -106,6 +108,9 @@ class ProductPage(Page):
     ]
     parent_page_types = ["shop.ShopIndexPage"]
     subpage_types = []
+    # Stripe's ids belong to the page, not to a revision: a copy starts without them (its first
+    # publish makes its own Product), and publishing a revision keeps the ids the sync stored.
+    exclude_fields_in_copy = ["stripe_product_id", "stripe_price_id"]
 
     class Meta:
         constraints = [
@@ -113,6 +118,12 @@ class ProductPage(Page):
                 condition=models.Q(price_cents__gte=50), name="shop_product_price_min"
             )
         ]
+
+    def with_content_json(self, content):
+        page = super().with_content_json(content)
+        page.stripe_product_id = self.stripe_product_id
+        page.stripe_price_id = self.stripe_price_id
+        return page
 
     def clean(self):
         super().clean()
@@ -365,3 +376,40 @@ class OrderLine(models.Model):
     @property
     def is_gift_card(self):
         return self.kind == ProductPage.Kind.GIFT_CARD
+
+class ProductStripeFlag(models.Model):
+    """Stripe says something about a product that its page does not (its name, whether it is for
+    sale, its price): raised from the ``product.updated`` and ``price.updated`` webhooks
+    (``shop.stripe_sync``) for staff, who look in Stripe and clear it. At most one open flag per
+    product; seeing another disagreement rewrites its reason and time."""
+
+    product = models.ForeignKey(ProductPage, on_delete=models.CASCADE, related_name="stripe_flags")
+    reason = models.CharField(max_length=300)
+    stripe_object_id = models.CharField(max_length=64)
+    raised_at = models.DateTimeField(default=timezone.now)
+    cleared_at = models.DateTimeField(null=True, blank=True)
+    cleared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product"],
+                condition=models.Q(cleared_at__isnull=True),
+                name="shop_stripe_flag_one_open_per_product",
+            )
+        ]
+        ordering = ["-raised_at"]
+        verbose_name = "Stripe flag"
+
+    def __str__(self):
+        return f"Stripe flag on {self.product}"
+
+    @property
+    def is_open(self):
+        return self.cleared_at is None
