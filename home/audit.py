@@ -44,7 +44,9 @@ class Action(models.TextChoices):
     REVIEW_HIDDEN = "review.hidden"
     REVIEW_SHOWN = "review.shown"
 
+    ORDER_PLACED = "order.placed"
     ORDER_PAID = "order.paid"
+    ORDER_CANCELLED = "order.cancelled"
     ORDER_FULFILLED = "order.fulfilled"
     ORDER_REFUNDED = "order.refunded"
     ORDER_DOWNLOADED = "order.downloaded"
@@ -56,6 +58,7 @@ class Action(models.TextChoices):
     WALLET_TOP_UP_CREDITED = "wallet.top_up_credited"
     WALLET_TOP_UP_REJECTED = "wallet.top_up_rejected"
     WALLET_TOP_UP_FLAGGED = "wallet.top_up_flagged"
+    WALLET_CARD_SALE_REFUNDING = "wallet.card_sale_refunding"
     WALLET_REFUND_CREATED = "wallet.refund_created"
     WALLET_REFUND_DEBITED = "wallet.refund_debited"
     WALLET_DISPUTE_DEBITED = "wallet.dispute_debited"

@@ -379,6 +379,7 @@ class TopUp(models.Model):
     class Source(models.TextChoices):
         PAGE = "page", "Top-up page"
         AUTO_RELOAD = "auto_reload", "Auto-reload"
+        CARD_SALE = "card_sale", "Card payment for a sale"
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     user = models.ForeignKey(
@@ -397,6 +398,10 @@ class TopUp(models.Model):
         Transfer, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     refunded_amount = models.BigIntegerField(default=0)
+    # A card payment for one sale (source CARD_SALE): the purchase reference of what it pays
+    # for ("order:<uuid>"). Its credit is spent on that sale by the seller's handler
+    # (``wallet.card_sales``), in the webhook's transaction, or refunded to the card.
+    sale_reference = models.CharField(max_length=100, blank=True)
     # Set when Stripe's PaymentIntent disagrees with the top-up or with its event (see
     # payments.credit_top_up); staff find these in the admin's Top-ups listing.
     needs_review = models.BooleanField(default=False)
@@ -411,6 +416,10 @@ class TopUp(models.Model):
             models.CheckConstraint(
                 condition=models.Q(refunded_amount__gte=0, refunded_amount__lte=models.F("amount")),
                 name="wallet_topup_refund_within_amount",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(source="card_sale") ^ models.Q(sale_reference=""),
+                name="wallet_topup_card_sale_has_reference",
             ),
         ]
 

@@ -29,7 +29,7 @@ from djstripe.settings import djstripe_settings
 
 from home.audit import record_event
 
-from . import jobs, services
+from . import jobs, sale_handlers, services
 from .errors import InvalidAmount, WalletError
 from .models import AutoReload, LedgerAccount, TopUp, Transfer
 from .money import format_cents
@@ -38,6 +38,8 @@ logger = logging.getLogger(__name__)
 Kind = LedgerAccount.Kind
 
 TOP_UP_PURPOSE = "wallet_top_up"
+# Stripe's smallest charge in dollars; a card sale of less is paid from the wallet.
+CARD_SALE_MIN_CENTS = 50
 
 
 class PaymentError(WalletError):
@@ -213,7 +215,50 @@ def start_top_up(user, amount, payment_method_id, *, source=TopUp.Source.PAGE):
     return _charge(top_up, card.customer.id, off_session=source == TopUp.Source.AUTO_RELOAD)
 
 
-def _charge(top_up, customer_id, *, off_session):
+def start_card_sale(user, amount, payment_method_id, *, reference, description):
+    """Charge a saved card ``amount`` cents for one sale (``reference``, "order:<uuid>"):
+    a top-up whose credit the seller's handler (``sale_handlers``) spends on that sale when the
+    verified webhook credits it, or that is refunded to the card when the sale can't be made.
+
+    Idempotent on ``reference``: while a payment for it is under way or done, that payment is
+    returned and the card is not charged again. Returns the ``TopUp`` (as ``start_top_up``)."""
+    services.check_amount(amount)
+    if amount < CARD_SALE_MIN_CENTS:
+        raise InvalidAmount(
+            f"Card payments start at {format_cents(CARD_SALE_MIN_CENTS)}: pay from your wallet."
+        )
+    if sale_handlers.handler_for(reference) is None:
+        raise ValueError(f"No seller handles card payments for {reference!r}")
+    card = saved_cards(user).filter(id=payment_method_id).first()
+    if card is None:
+        raise PaymentError("Choose one of your saved cards.")
+    with transaction.atomic():
+        get_user_model().objects.select_for_update().get(pk=user.pk)
+        existing = (
+            TopUp.objects.filter(user=user, sale_reference=reference)
+            .exclude(status=TopUp.Status.FAILED)
+            .first()
+        )
+        if existing is not None:
+            existing.client_secret = None
+            return existing
+        top_up = TopUp.objects.create(
+            user=user,
+            amount=amount,
+            currency=services.ledger_currency(),
+            source=TopUp.Source.CARD_SALE,
+            sale_reference=reference,
+            payment_method_id=card.id,
+        )
+    return _charge(top_up, card.customer.id, off_session=False, description=description)
+
+
+def card_sale_payment(user, reference):
+    """The latest card payment ``user`` started for the sale ``reference``, or None."""
+    return TopUp.objects.filter(user=user, sale_reference=reference).order_by("-created_at").first()
+
+
+def _charge(top_up, customer_id, *, off_session, description=None):
     params = {
         "amount": top_up.amount,
         "currency": top_up.currency,
@@ -225,12 +270,16 @@ def _charge(top_up, customer_id, *, off_session):
             "purpose": TOP_UP_PURPOSE,
             "top_up": str(top_up.public_id),
             "user": str(top_up.user_id),
+            **({"sale": top_up.sale_reference} if top_up.sale_reference else {}),
         },
         "idempotency_key": f"topup-{top_up.public_id}",
         "api_key": api_key(),
     }
     if off_session:
         params["off_session"] = True
+    if description:
+        # In metadata: Stripe shows it on the payment, and localstripe refuses "description".
+        params["metadata"]["description"] = description[:200]
     try:
         with stripe_errors():
             intent = stripe.PaymentIntent.create(**params)
@@ -293,12 +342,55 @@ def _failed_intent_id(error):
 
 def _mark_failed(top_up, message, intent_id=None):
     updates = {"status": TopUp.Status.FAILED, "failure_message": message[:300]}
-    TopUp.objects.filter(pk=top_up.pk).exclude(status=TopUp.Status.SUCCEEDED).update(**updates)
-    if intent_id:
-        TopUp.objects.filter(pk=top_up.pk, payment_intent_id__isnull=True).update(
-            payment_intent_id=intent_id
+    with transaction.atomic():
+        newly_failed = (
+            TopUp.objects.filter(pk=top_up.pk)
+            .exclude(status__in=[TopUp.Status.SUCCEEDED, TopUp.Status.FAILED])
+            .exists()
         )
-    top_up.refresh_from_db()
+        TopUp.objects.filter(pk=top_up.pk).exclude(status=TopUp.Status.SUCCEEDED).update(**updates)
+        if intent_id:
+            TopUp.objects.filter(pk=top_up.pk, payment_intent_id__isnull=True).update(
+                payment_intent_id=intent_id
+            )
+        top_up.refresh_from_db()
+        if newly_failed:
+            _card_sale_failed(top_up, message)
+
+
+def _card_sale_failed(top_up, message):
+    """Tell the seller that the card payment for its sale failed (nothing was credited)."""
+    if top_up.source != TopUp.Source.CARD_SALE:
+        return
+    handler = sale_handlers.handler_for(top_up.sale_reference)
+    if handler is not None:
+        handler.failed(top_up.sale_reference, message)
+
+
+def _settle_card_sale(top_up):
+    """Spend a card sale's fresh credit on its sale (the seller's handler, in this
+    transaction). When the seller can't make the sale after all (the last one sold while the
+    card was charged), the card is refunded in full after commit."""
+    handler = sale_handlers.handler_for(top_up.sale_reference)
+    if handler is not None and handler.paid(top_up.sale_reference, top_up.user):
+        return
+    if handler is None:
+        logger.error("No seller handles %s: refunding top-up %s", top_up.sale_reference, top_up)
+    record_event("wallet.card_sale_refunding", target=top_up, sale=top_up.sale_reference)
+    top_up_id = top_up.pk
+    transaction.on_commit(lambda: jobs.enqueue("wallet.tasks.refund_card_sale", top_up_id))
+
+
+def refund_card_sale(top_up_id):
+    """Give a card sale's payment back to the card (what is left of it to refund); nothing
+    happens when it was refunded already. Returns the dj-stripe ``Refund`` or None."""
+    top_up = TopUp.objects.get(pk=top_up_id)
+    if top_up.source != TopUp.Source.CARD_SALE or top_up.refunded_amount >= top_up.amount:
+        return None
+    try:
+        return refund_top_up(top_up, reason="The sale could not be made; refunded in full.")
+    except InvalidAmount:
+        return None  # another run refunded it between the read and the lock
 
 
 def _top_up_for_intent(data, *, lock=True):
@@ -458,6 +550,8 @@ def credit_top_up(intent_data):
             record_event(
                 "wallet.top_up_credited", actor=user, target=top_up, amount=amount, repaid=repay
             )
+            if top_up.source == TopUp.Source.CARD_SALE:
+                _settle_card_sale(top_up)
     return credit
 
 
@@ -475,6 +569,7 @@ def fail_top_up(intent_data):
         top_up.save(update_fields=["status", "failure_message", "payment_intent_id", "updated_at"])
         if top_up.source == TopUp.Source.AUTO_RELOAD:
             _auto_reload_failed(top_up.user, message)
+        _card_sale_failed(top_up, message)
     return top_up
 
 

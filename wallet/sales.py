@@ -101,6 +101,16 @@ def check_can_pay(client, amount, *, within_limits=True):
             needed=amount,
             balance=balance,
         )
+    _check_room(room, amount)
+
+
+def check_within_limits(client, amount):
+    """Raise ``SpendingLimitReached`` when one of the client's own limits would refuse a
+    payment of ``amount`` cents (the balance is not checked: a card pays it)."""
+    _check_room(_wallet(client)[1], amount)
+
+
+def _check_room(room, amount):
     for period, (cap, left) in room.items():
         if amount > left:
             raise SpendingLimitReached(

@@ -26,3 +26,16 @@ def send_payout(self, payout_id):
     except StripeUnavailable as error:
         raise self.retry(exc=error, countdown=min(3600, 60 * 2**self.request.retries)) from error
     return payout.status
+
+
+@shared_task(bind=True, max_retries=8)
+def refund_card_sale(self, top_up_id):
+    """Refund to the card a card sale whose seller could not make the sale."""
+    from .payments import StripeUnavailable
+    from .payments import refund_card_sale as refund
+
+    try:
+        refunded = refund(top_up_id)
+    except StripeUnavailable as error:
+        raise self.retry(exc=error, countdown=min(3600, 30 * 2**self.request.retries)) from error
+    return refunded.id if refunded else None

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from accounts.decorators import role_required
 from accounts.ratelimit import rate_limit
 
-from . import gift_cards, payments, payouts, selectors, services
+from . import card_sales, gift_cards, payments, payouts, selectors, services
 from .errors import WalletError
 from .forms import (
     AutoReloadForm,
@@ -296,17 +296,6 @@ def _balance_of(user):
     return account.balance if account else 0
 
 
-def _cards(user):
-    return [payments.card_summary(card) for card in payments.saved_cards(user)]
-
-
-def _stripe_context():
-    return {
-        "stripe_js_url": django_settings.STRIPE_JS_URL,
-        "stripe_publishable_key": django_settings.STRIPE_PUBLISHABLE_KEY,
-    }
-
-
 def _topup_form(user, cards, data=None):
     return TopUpForm(
         data,
@@ -349,7 +338,7 @@ def redeem(request):
 @rate_limit(key=_per_user("wallet-topup"), limit=10, window_seconds=600, on_limited=_page_limited)
 def topup(request):
     """Choose an amount and a card (or add one with Stripe.js), then charge it."""
-    cards = _cards(request.user)
+    cards = card_sales.saved_card_summaries(request.user)
     form = _topup_form(request.user, cards, request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
@@ -376,7 +365,7 @@ def topup(request):
         "max_cents": high,
         "recent_top_ups": TopUp.objects.filter(user=request.user)[:5],
         "auto_reload": AutoReload.objects.filter(user=request.user).first(),
-        **_stripe_context(),
+        **card_sales.stripe_js_context(),
     }
     return render(request, "wallet/topup.html", context, status=status)
 
@@ -389,7 +378,7 @@ def topup_status(request, public_id):
         "top_up": top_up,
         "balance": _balance_of(request.user),
         "client_secret": payments.client_secret_for(top_up),
-        **_stripe_context(),
+        **card_sales.stripe_js_context(),
     }
     if getattr(request, "htmx", False):
         return render(request, "wallet/topup_status_panel.html", context)
@@ -430,9 +419,9 @@ def card_save(request):
 @login_required
 def cards(request):
     context = {
-        "cards": _cards(request.user),
+        "cards": card_sales.saved_card_summaries(request.user),
         "auto_reload": AutoReload.objects.filter(user=request.user).first(),
-        **_stripe_context(),
+        **card_sales.stripe_js_context(),
     }
     return render(request, "wallet/cards.html", context)
 
@@ -453,7 +442,7 @@ def card_remove(request, payment_method_id):
 
 @login_required
 def autoreload(request):
-    cards_ = _cards(request.user)
+    cards_ = card_sales.saved_card_summaries(request.user)
     setting = AutoReload.objects.filter(user=request.user).first()
     form_kwargs = {
         "cards": cards_,
