@@ -33,6 +33,16 @@ def pg_connection_args():
 
 def pgbench_tps(clients, seconds, scale=4):
     """TPS of pgbench's built-in tpcb-like script on a scratch database on the same server."""
+    return _pgbench(clients, seconds, ["-i", "-q", "-s", str(scale)], None, ["-b", "tpcb-like"])
+
+
+def pgbench_script_tps(clients, seconds, init_sql, script):
+    """TPS of pgbench running ``script`` (a pgbench script file's text) on a scratch database
+    set up by ``init_sql``, on the same server."""
+    return _pgbench(clients, seconds, None, init_sql, ["-f", "-"], stdin=script)
+
+
+def _pgbench(clients, seconds, init_args, init_sql, run_args, stdin=None):
     from django.conf import settings
 
     base = pg_connection_args()
@@ -44,18 +54,24 @@ def pgbench_tps(clients, seconds, scale=4):
     subprocess.run(["dropdb", *base, "--if-exists", name], check=True, env=env)
     subprocess.run(["createdb", *base, name], check=True, env=env)
     try:
-        subprocess.run(
-            ["pgbench", *base, "-i", "-q", "-s", str(scale), name],
-            check=True,
-            env=env,
-            capture_output=True,
-        )
+        if init_args:
+            subprocess.run(
+                ["pgbench", *base, *init_args, name], check=True, env=env, capture_output=True
+            )
+        if init_sql:
+            subprocess.run(
+                ["psql", *base, "-q", "-v", "ON_ERROR_STOP=1", "-d", name],
+                input=init_sql,
+                check=True,
+                env=env,
+                capture_output=True,
+                text=True,
+            )
         out = subprocess.run(
             [
                 "pgbench",
                 *base,
-                "-b",
-                "tpcb-like",
+                *run_args,
                 "-c",
                 str(clients),
                 "-j",
@@ -65,6 +81,7 @@ def pgbench_tps(clients, seconds, scale=4):
                 "-n",
                 name,
             ],
+            input=stdin,
             check=True,
             env=env,
             capture_output=True,
@@ -84,4 +101,4 @@ def describe_database():
     return f"{db['NAME']} on {host}"
 
 
-__all__ = ["setup", "pgbench_tps", "describe_database"]
+__all__ = ["setup", "pgbench_tps", "pgbench_script_tps", "describe_database"]
