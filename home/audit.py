@@ -51,6 +51,10 @@ class Action(models.TextChoices):
     ORDER_REFUNDED = "order.refunded"
     ORDER_DOWNLOADED = "order.downloaded"
 
+    PRODUCT_STRIPE_SYNCED = "product.stripe_synced"
+    PRODUCT_STRIPE_FLAGGED = "product.stripe_flagged"
+    PRODUCT_STRIPE_FLAG_CLEARED = "product.stripe_flag_cleared"
+
     WALLET_SALE_CHARGED = "wallet.sale_charged"
     WALLET_SALE_CAPTURED = "wallet.sale_captured"
     WALLET_SALE_REFUNDED = "wallet.sale_refunded"

@@ -9,9 +9,9 @@ from django.urls import reverse
 
 from wallet.money import format_cents
 
-from . import services
+from . import services, stripe_sync
 from .errors import ShopError
-from .models import Order
+from .models import Order, ProductStripeFlag
 
 
 def fulfil(request, public_id):
@@ -62,4 +62,22 @@ def refund(request, public_id):
         "shop/admin/refund.html",
         {"order": order, "lines": lines, "back": back, "error": error},
         status=400 if error else 200,
+    )
+
+
+def clear_stripe_flag(request, flag_id):
+    """GET: what Stripe said about a product that its page does not. POST: clear the flag
+    (``stripe_sync.clear_flag``, audited). Needs ``shop.change_productstripeflag``."""
+    if not request.user.has_perm("shop.change_productstripeflag"):
+        raise PermissionDenied
+    flag = get_object_or_404(
+        ProductStripeFlag.objects.select_related("product", "cleared_by"), pk=flag_id
+    )
+    back = reverse("shop_productstripeflag_modeladmin_index")
+    if request.method == "POST":
+        if stripe_sync.clear_flag(flag.pk, request.user):
+            messages.success(request, f"The Stripe flag on “{flag.product.title}” is cleared.")
+        return redirect(back)
+    return TemplateResponse(
+        request, "shop/admin/clear_stripe_flag.html", {"flag": flag, "back": back}
     )

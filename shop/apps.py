@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 from django.contrib.auth.signals import user_logged_in
+from django.db.models.signals import post_delete
+from wagtail.signals import page_published, page_unpublished
 
 
 def _merge_visitor_cart(sender, request, user, **kwargs):
@@ -22,3 +24,19 @@ class ShopConfig(AppConfig):
 
         ShopIndexPage.catalogue = catalogue
         user_logged_in.connect(_merge_visitor_cart, dispatch_uid="shop.merge_visitor_cart")
+        self._sync_products_with_stripe()
+
+    def _sync_products_with_stripe(self):
+        """Publishing, unpublishing or deleting a product page syncs its Stripe Product and
+        Price; ``shop.webhooks`` checks what Stripe reports back."""
+        from . import stripe_sync, webhooks  # noqa: F401 - webhooks connects its handlers
+        from .models import ProductPage
+
+        for signal, receiver in (
+            (page_published, stripe_sync.page_published),
+            (page_unpublished, stripe_sync.page_unpublished),
+            (post_delete, stripe_sync.page_deleted),
+        ):
+            signal.connect(
+                receiver, sender=ProductPage, dispatch_uid=f"shop.stripe_sync.{receiver.__name__}"
+            )

@@ -3,9 +3,12 @@ physical orders can be found and sent, and the rule that an ordered product is n
 Orders change only through ``shop.services``."""
 
 from django.contrib import messages
+from django.contrib.admin import SimpleListFilter
 from django.shortcuts import redirect
 from django.urls import path, reverse
+from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.timezone import localtime
 from wagtail import hooks
 from wagtail_modeladmin.options import ModelAdmin, modeladmin_register
 from wagtail_modeladmin.views import IndexView
@@ -14,8 +17,8 @@ from home.admin import ReadOnlyPermissionHelper
 from home.csv import text_cell
 from wallet.money import decimal_string
 
-from . import admin_views
-from .models import Order, OrderLine
+from . import admin_views, stripe_sync
+from .models import Order, OrderLine, ProductPage, ProductStripeFlag
 
 
 @hooks.register("before_delete_page")
@@ -159,3 +162,87 @@ def register_shop_admin_urls():
 
 
 modeladmin_register(OrderAdmin)
+
+
+class FlagStateFilter(SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return (("open", "Open"), ("cleared", "Cleared"))
+
+    def queryset(self, request, queryset):
+        if self.value() == "open":
+            return queryset.filter(cleared_at__isnull=True)
+        if self.value() == "cleared":
+            return queryset.filter(cleared_at__isnull=False)
+        return queryset
+
+
+class StripeFlagAdmin(ModelAdmin):
+    """What Stripe says about products that their pages do not (raised by the Stripe webhooks,
+    ``shop.stripe_sync``): staff look in Stripe, then clear the flag."""
+
+    model = ProductStripeFlag
+    permission_helper_class = ReadOnlyPermissionHelper
+    menu_label = "Stripe flags"
+    menu_icon = "warning"
+    menu_order = 330
+    add_to_settings_menu = False
+    list_per_page = 50
+    list_display = ("product_link", "reason", "stripe_object_id", "raised_at", "state", "clear")
+    list_filter = (FlagStateFilter,)
+    search_fields = ("product__title", "reason", "stripe_object_id")
+    list_select_related = ("product", "cleared_by")
+    ordering = ("-raised_at",)
+
+    def product_link(self, obj):
+        url = reverse("wagtailadmin_pages:edit", args=[obj.product_id])
+        return format_html('<a href="{}">{}</a>', url, obj.product.title)
+
+    product_link.short_description = "Product"
+
+    def state(self, obj):
+        if obj.is_open:
+            return "Open"
+        by = f" by {obj.cleared_by}" if obj.cleared_by_id else ""
+        return f"Cleared {date_format(localtime(obj.cleared_at), 'M j, Y')}{by}"
+
+    state.short_description = "State"
+
+    def clear(self, obj):
+        if not obj.is_open:
+            return ""
+        url = reverse("shop_stripe_flag_clear", args=[obj.pk])
+        return format_html('<a class="button button-small" href="{}">Clear</a>', url)
+
+    clear.short_description = "Clear"
+
+
+@hooks.register("register_admin_urls")
+def register_stripe_flag_urls():
+    return [
+        path(
+            "shop/stripe-flags/<int:flag_id>/clear/",
+            admin_views.clear_stripe_flag,
+            name="shop_stripe_flag_clear",
+        )
+    ]
+
+
+@hooks.register("before_edit_page")
+def warn_of_stripe_flag(request, page):
+    """A product that Stripe disagrees with says so on its edit page until staff clear it."""
+    if request.method != "GET" or not isinstance(page, ProductPage):
+        return None
+    flag = stripe_sync.open_flag(page)
+    if flag is not None:
+        messages.warning(
+            request,
+            f"Stripe disagrees with this product: {flag.reason} Publishing makes Stripe say "
+            "what the page says; clear the flag under Stripe flags once you have checked.",
+        )
+    return None
+
+
+modeladmin_register(StripeFlagAdmin)
