@@ -382,36 +382,49 @@ def test_each_issued_link_counts_one_download_until_the_limit(client, settings, 
     assert "used every download of this file" in responses[2].content.decode()
 
 
-def _product_form(shop, upload):
-    return nested_form_data(
-        {
-            "title": "Moon guide",
-            "slug": "moon-guide",
-            "kind": ProductPage.Kind.DIGITAL,
-            "price_cents": "900",
-            "stock": "",
-            "seller": "",
-            "download": upload,
-            "summary": "",
-            "image": "",
-            "description": streamfield([]),
-        }
+def _product_form(shop, editor, upload):
+    """What the editor's "add a product" form posts: a download with ``upload``, every inline
+    formset the page's panels have left empty."""
+    form = ProductPage.get_edit_handler().get_form_class()(
+        instance=ProductPage(), parent_page=shop, for_user=editor
     )
+    data = {
+        f"{formset.prefix}-{key}": value
+        for formset in form.formsets.values()
+        for key, value in (("TOTAL_FORMS", 0), ("INITIAL_FORMS", 0), ("MIN_NUM_FORMS", 0))
+    }
+    data.update(
+        nested_form_data(
+            {
+                "title": "Moon guide",
+                "slug": "moon-guide",
+                "kind": ProductPage.Kind.DIGITAL,
+                "price_cents": "900",
+                "seller": "",
+                "summary": "",
+                "image": "",
+                "description": streamfield([]),
+            }
+        )
+    )
+    data["download"] = upload
+    return data
 
 
 def test_an_upload_in_the_editor_is_checked_before_it_reaches_the_bucket(client, shop, s3):
-    client.force_login(UserFactory(staff=True, is_superuser=True))
+    editor = UserFactory(staff=True, is_superuser=True)
+    client.force_login(editor)
     add = f"/admin/pages/add/shop/productpage/{shop.pk}/"
 
     fake = SimpleUploadedFile("guide.pdf", b"MZ\x90\x00 a program, not a PDF")
-    refused = client.post(add, _product_form(shop, fake))
+    refused = client.post(add, _product_form(shop, editor, fake))
 
     assert refused.status_code == 200
     assert "none of those" in refused.content.decode()
     assert s3.list_objects_v2(Bucket=BUCKET).get("KeyCount") == 0
     assert not ProductPage.objects.filter(slug="moon-guide").exists()
 
-    accepted = client.post(add, _product_form(shop, SimpleUploadedFile("guide.pdf", PDF)))
+    accepted = client.post(add, _product_form(shop, editor, SimpleUploadedFile("guide.pdf", PDF)))
 
     assert accepted.status_code == 302
     product = ProductPage.objects.get(slug="moon-guide")
