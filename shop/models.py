@@ -377,6 +377,7 @@ class OrderLine(models.Model):
     def is_gift_card(self):
         return self.kind == ProductPage.Kind.GIFT_CARD
 
+
 class ProductStripeFlag(models.Model):
     """Stripe says something about a product that its page does not (its name, whether it is for
     sale, its price): raised from the ``product.updated`` and ``price.updated`` webhooks
