@@ -27,6 +27,9 @@ class ReadingSession(models.Model):
     the sweeper finds due sessions with one indexed range scan.
     """
 
+    # Written at every state change: Wagtail's reference index would only add writes.
+    wagtail_reference_index_ignore = True
+
     class Channel(models.TextChoices):
         CHAT = "chat", "Chat"
         VOICE = "voice", "Voice"

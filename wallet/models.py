@@ -16,6 +16,10 @@ from django.db import models
 
 
 class LedgerAccount(models.Model):
+    # No row of the ledger is "used" by content: none of this module's models is kept in
+    # Wagtail's reference index, which would add writes to every save.
+    wagtail_reference_index_ignore = True
+
     class Kind(models.TextChoices):
         CLIENT_WALLET = "client_wallet", "Client wallet"
         CLIENT_HOLDS = "client_holds", "Client reserved funds"
@@ -93,6 +97,8 @@ class Purchase(models.Model):
     purchase instead of one per minute. Opened by a seller through ``wallet.sales``; not part of
     the append-only ledger (the seller may add its ``summary`` when the purchase is complete)."""
 
+    wagtail_reference_index_ignore = True
+
     class Kind(models.TextChoices):
         READING = "reading", "Live reading"
         BOOKING = "booking", "Booked reading"
@@ -144,6 +150,8 @@ class Purchase(models.Model):
 
 
 class Transfer(models.Model):
+    wagtail_reference_index_ignore = True
+
     class Kind(models.TextChoices):
         TOP_UP = "top_up", "Top-up"
         READING = "reading", "Reading"
@@ -205,6 +213,8 @@ class Transfer(models.Model):
 class Entry(models.Model):
     """One leg of a transfer: a signed amount in minor units on one account."""
 
+    wagtail_reference_index_ignore = True
+
     # No foreign-key constraint: the statement-level entry trigger checks that each new entry's
     # transfer exists (migration 0009; a deferred per-row check cost a fifth of a billing
     # sweep), and neither side can change afterwards (both tables are append-only).
@@ -232,6 +242,8 @@ class Entry(models.Model):
 class Hold(models.Model):
     """A two-phase reservation: funds moved from a wallet into the client's holds account, then
     posted (fully or partly) to their destinations or voided back. Resolves exactly once."""
+
+    wagtail_reference_index_ignore = True
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -368,6 +380,8 @@ class TopUp(models.Model):
     metadata), so a webhook that arrives before the API call returns still finds its owner. The
     wallet is credited only by the verified ``payment_intent.succeeded`` webhook.
     """
+
+    wagtail_reference_index_ignore = True
 
     class Status(models.TextChoices):
         CREATED = "created", "Created"
