@@ -1,8 +1,9 @@
 """One way to write the audit log, used by every app's services, and every action it records.
 
 Action names read ``<subject>.<what happened>``: the subject a singular noun (``reading``,
-``booking``, ``queue``, ``reader``, ``review``, ``wallet``, ``order``), what happened in the
-past tense or as the state reached (``reading.accepted``, ``wallet.top_up_credited``)."""
+``booking``, ``queue``, ``reader``, ``review``, ``wallet``, ``order``, ``product``), what
+happened in the past tense or as the state reached (``reading.accepted``,
+``wallet.top_up_credited``)."""
 
 from django.db import models
 
@@ -51,6 +52,7 @@ class Action(models.TextChoices):
     ORDER_REFUNDED = "order.refunded"
     ORDER_DOWNLOADED = "order.downloaded"
 
+    PRODUCT_STOCK_CHANGED = "product.stock_changed"
     PRODUCT_STRIPE_SYNCED = "product.stripe_synced"
     PRODUCT_STRIPE_FLAGGED = "product.stripe_flagged"
     PRODUCT_STRIPE_FLAG_CLEARED = "product.stripe_flag_cleared"

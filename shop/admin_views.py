@@ -1,17 +1,24 @@
-"""Staff actions on orders in Wagtail admin (URLs registered in wagtail_hooks, behind admin
-access and the ``shop.change_order`` permission)."""
+"""Staff actions in Wagtail admin (URLs registered in wagtail_hooks, behind admin access): on
+orders with the ``shop.change_order`` permission, and on a product's stock with the permission
+to edit its page."""
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 
+from home.audit import Action
+from home.models import AuditEvent
 from wallet.money import format_cents
 
-from . import services, stripe_sync
+from . import inventory, services, stripe_sync
 from .errors import ShopError
-from .models import Order, ProductStripeFlag
+from .models import Order, ProductPage, ProductStripeFlag
+
+STOCK_HISTORY = 10
 
 
 def fulfil(request, public_id):
@@ -62,6 +69,95 @@ def refund(request, public_id):
         "shop/admin/refund.html",
         {"order": order, "lines": lines, "back": back, "error": error},
         status=400 if error else 200,
+    )
+
+
+class StockForm(forms.Form):
+    """Set the count staff counted, add what arrived (whatever sold meanwhile), or lift the
+    limit. Adding is offered only to a product that has a count."""
+
+    SET, ADD, NO_LIMIT = "set", "add", "no_limit"
+
+    change = forms.ChoiceField(widget=forms.RadioSelect, initial=SET)
+    quantity = forms.IntegerField(
+        required=False, min_value=0, max_value=inventory.MAX_STOCK, label="How many"
+    )
+
+    def __init__(self, data=None, *, has_limit):
+        super().__init__(data)
+        choices = [(self.SET, "Set the count to")]
+        if has_limit:
+            choices.append((self.ADD, "Add this many (a delivery arrived)"))
+        choices.append((self.NO_LIMIT, "No limit: it never runs out"))
+        self.fields["change"].choices = choices
+
+    def clean(self):
+        cleaned = super().clean()
+        change, quantity = cleaned.get("change"), cleaned.get("quantity")
+        if change in (self.SET, self.ADD) and quantity is None and "quantity" not in self.errors:
+            self.add_error("quantity", "Say how many.")
+        if change == self.ADD and quantity == 0:
+            self.add_error("quantity", "Add at least one.")
+        return cleaned
+
+    def save(self, product, staff_user):
+        """Apply the change through ``shop.inventory``; returns the new count (None: no limit)."""
+        change, quantity = self.cleaned_data["change"], self.cleaned_data["quantity"]
+        if change == self.ADD:
+            return inventory.restock(product, quantity, by=staff_user)
+        if change == self.NO_LIMIT:
+            return inventory.set_stock(product, None, by=staff_user)
+        return inventory.set_stock(product, quantity, by=staff_user)
+
+
+def _back(request, product):
+    back = request.GET.get("next", "")
+    if back and url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return back
+    return reverse("wagtailadmin_explore", args=[product.get_parent().pk])
+
+
+def stock(request, page_id):
+    """GET: a product's stock now and its last changes (who, when). POST: set it, add to it or
+    lift its limit (``shop.inventory``, audited). Needs the permission to edit the page; the
+    page's own edit form never writes the stock."""
+    product = get_object_or_404(ProductPage.objects.select_related("stock_level"), pk=page_id)
+    if not product.permissions_for_user(request.user).can_edit():
+        raise PermissionDenied
+    back = _back(request, product)
+    form = StockForm(request.POST or None, has_limit=product.stock is not None)
+    error = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            left = form.save(product, request.user)
+        except ShopError as refused:
+            error = str(refused)
+        else:
+            now = "no limit" if left is None else f"{left} left"
+            messages.success(request, f"Stock of “{product.title}”: {now}.")
+            return redirect(back)
+    history = (
+        AuditEvent.objects.filter(
+            action=Action.PRODUCT_STOCK_CHANGED,
+            target_type=product._meta.label_lower,
+            target_id=str(product.pk),
+        )
+        .select_related("actor")
+        .order_by("-created_at", "-pk")[:STOCK_HISTORY]
+    )
+    return TemplateResponse(
+        request,
+        "shop/admin/stock.html",
+        {
+            "product": product,
+            "form": form,
+            "error": error,
+            "back": back,
+            "history": list(history),
+        },
+        status=400 if error or form.errors else 200,
     )
 
 

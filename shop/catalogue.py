@@ -106,13 +106,13 @@ def sellers(index):
 
 def products(index, params, seller_choices=None):
     """The shop's live products filtered and sorted by ``params`` (the query string), with their
-    photos, and the bound filter form (invalid filters are left out; the form says which).
-    ``seller_choices``: ``sellers(index)``, when the caller has read it already."""
+    photos and stock counts, and the bound filter form (invalid filters are left out; the form
+    says which). ``seller_choices``: ``sellers(index)``, when the caller has read it already."""
     if seller_choices is None:
         seller_choices = sellers(index)
     form = FilterForm(params, seller_choices=seller_choices)
     filters = form.filters()
-    found = ProductPage.objects.live().child_of(index).select_related("image")
+    found = ProductPage.objects.live().child_of(index).select_related("image", "stock_level")
     if filters["kind"]:
         found = found.filter(kind=filters["kind"])
     if filters["min_cents"] is not None:

@@ -70,3 +70,7 @@ class OrderNotSendable(ShopError):
 
 class RefundRefused(ShopError):
     """A refund staff asked for cannot be made as asked; nothing changed."""
+
+
+class StockRefused(ShopError):
+    """A change of a product's stock staff asked for cannot be made as asked; nothing changed."""

@@ -7,7 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
-from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from wagtail.admin.panels import FieldPanel, HelpPanel, MultiFieldPanel
 from wagtail.fields import StreamField
 from wagtail.models import Page
 from wagtail.search import index
@@ -22,6 +22,8 @@ MAX_QUANTITY = 10
 # The shop's own pages live under /shop/ beside the products (soulseer.urls mounts shop.urls
 # there, ahead of Wagtail): a product may not take one of their names as its slug.
 RESERVED_SLUGS = frozenset({"cart", "checkout", "orders", "downloads", "products"})
+# At or below this many left, the shop's pages say "Only N left".
+LOW_STOCK = 5
 
 
 class _PrivateFileInput(forms.ClearableFileInput):
@@ -66,7 +68,7 @@ class ProductPage(Page):
         "wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     description = StreamField(BodyStreamBlock(), blank=True)
-    stock = models.PositiveIntegerField(null=True, blank=True, help_text="Empty = unlimited.")
+    # How many are left is not a page field: ``ProductStock`` (see there).
     stripe_product_id = models.CharField(max_length=64, blank=True, editable=False)
     stripe_price_id = models.CharField(max_length=64, blank=True, editable=False)
     # The reader who sells this and earns their share of each sale; NULL: SoulSeer sells it.
@@ -89,10 +91,8 @@ class ProductPage(Page):
     )
 
     content_panels = Page.content_panels + [
-        MultiFieldPanel(
-            [FieldPanel("kind"), FieldPanel("price_cents"), FieldPanel("stock")],
-            heading="Pricing",
-        ),
+        MultiFieldPanel([FieldPanel("kind"), FieldPanel("price_cents")], heading="Pricing"),
+        HelpPanel(template="shop/admin/stock_panel.html", heading="Stock"),
         MultiFieldPanel(
             [FieldPanel("seller"), FieldPanel("download", widget=_PrivateFileInput)],
             heading="Seller and download",
@@ -138,7 +138,10 @@ class ProductPage(Page):
             if self.seller_id:
                 errors["seller"] = "Gift cards are sold by SoulSeer: leave the seller empty."
             if self.stock is not None:
-                errors["stock"] = "Gift cards never run out: leave the stock empty."
+                errors["kind"] = (
+                    "This product has a stock count and gift cards never run out: set its "
+                    "stock to no limit first."
+                )
             if self.download:
                 errors["download"] = "A gift card is a code sent by email, not a download."
             if errors:
@@ -153,8 +156,22 @@ class ProductPage(Page):
         return self.kind == self.Kind.GIFT_CARD
 
     @property
+    def stock(self):
+        """How many are left to sell (None: no limit), from the product's ``ProductStock``
+        row: read once per instance, joined by ``select_related("stock_level")``."""
+        try:
+            return self.stock_level.quantity
+        except ProductStock.DoesNotExist:
+            return None
+
+    @property
     def sold_out(self):
         return self.stock == 0
+
+    @property
+    def few_left(self):
+        """Whether the pages say "Only N left": some left, ``LOW_STOCK`` or fewer."""
+        return self.stock is not None and 0 < self.stock <= LOW_STOCK
 
     @property
     def is_orderable(self):
@@ -174,6 +191,25 @@ class ProductPage(Page):
     @property
     def quantity_choices(self):
         return range(1, self.max_quantity + 1)
+
+
+class ProductStock(models.Model):
+    """How many of a product are left to sell. A product without a row has no limit.
+
+    Kept out of the page on purpose: a page save, a revision published or reverted, or an edit
+    form opened before some sales would otherwise write back the count it was loaded with and
+    undo the sales. Checkout takes stock under the product's row lock (``inventory.take``);
+    staff set or add to it only through ``inventory`` (audited)."""
+
+    product = models.OneToOneField(
+        ProductPage, on_delete=models.CASCADE, primary_key=True, related_name="stock_level"
+    )
+    # Positive: PostgreSQL itself refuses a count below zero (a CHECK on the column).
+    quantity = models.PositiveIntegerField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"{self.quantity} of {self.product} left"
 
 
 class Cart(models.Model):

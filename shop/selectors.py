@@ -63,7 +63,7 @@ def cart_summary(cart, user=None):
     images = get_image_model().objects.prefetch_renditions(THUMBNAIL)
     lines = list(
         CartLine.objects.filter(cart=cart)
-        .select_related("product")
+        .select_related("product", "product__stock_level")
         .prefetch_related(Prefetch("product__image", queryset=images))
         .order_by("added_at", "id")
     )

@@ -22,6 +22,7 @@ from wallet import gift_cards, sales
 from wallet.errors import InsufficientFunds, InvalidAmount, SpendingLimitReached
 from wallet.money import format_cents
 
+from . import inventory
 from .errors import (
     CartEmpty,
     DownloadExpired,
@@ -254,7 +255,7 @@ def checkout_with_wallet(user, *, shipping=None, idempotency_key, gift_recipient
     except SpendingLimitReached as error:
         raise SpendingLimitWouldBlock(str(error)) from error
     if sold_out:
-        # The shop's pages say "Sold out" from the stock column: forget stored copies.
+        # The shop's pages say "Sold out" from the stock count: forget stored copies.
         page_cache.bump()
     return order
 
@@ -284,7 +285,7 @@ def _checkout(user, shipping, key, gift_recipient=None):
     for line in lines:
         product = products[line.product_id]
         if product.stock is not None:
-            ProductPage.objects.filter(pk=product.pk).update(stock=F("stock") - line.quantity)
+            inventory.take(product, line.quantity)
             sold_out = sold_out or product.stock == line.quantity
 
     has_sellers = any(product.seller_id for product in products.values())

@@ -70,7 +70,8 @@ def _buy_box(request, product, **extra):
 @require_GET
 def buy_box(request, product_id):
     """The live "Add to cart" box of a product page (HTMX fragment, swapped in after load)."""
-    return _buy_box(request, get_object_or_404(ProductPage.objects.live(), pk=product_id))
+    products = ProductPage.objects.live().select_related("stock_level")
+    return _buy_box(request, get_object_or_404(products, pk=product_id))
 
 
 @require_http_methods(["GET", "POST"])

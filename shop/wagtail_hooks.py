@@ -1,6 +1,7 @@
 """Staff back-office: a read-only listing of shop orders (filters, search, inspect), so paid
-physical orders can be found and sent, and the rule that an ordered product is never deleted.
-Orders change only through ``shop.services``."""
+physical orders can be found and sent; a product's "Stock" action; and the rule that an ordered
+product is never deleted. Orders and stock change only through ``shop.services`` and
+``shop.inventory``."""
 
 from django.contrib import messages
 from django.contrib.admin import SimpleListFilter
@@ -10,6 +11,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.timezone import localtime
 from wagtail import hooks
+from wagtail.admin.widgets import Button
 from wagtail_modeladmin.options import ModelAdmin, modeladmin_register
 from wagtail_modeladmin.views import IndexView
 
@@ -17,7 +19,7 @@ from home.admin import ReadOnlyPermissionHelper
 from home.csv import text_cell
 from wallet.money import decimal_string
 
-from . import admin_views, stripe_sync
+from . import admin_views, inventory, stripe_sync
 from .models import Order, OrderLine, ProductPage, ProductStripeFlag
 
 
@@ -33,6 +35,41 @@ def keep_ordered_products(request, page):
         )
         return redirect("wagtailadmin_pages:edit", page.pk)
     return None
+
+
+def _stock_button(page, user, priority):
+    specific = page.specific_class
+    if specific is None or not issubclass(specific, ProductPage):
+        return
+    if isinstance(page, ProductPage) and page.is_gift_card:
+        return
+    if page.permissions_for_user(user).can_edit():
+        yield Button(
+            "Stock",
+            reverse("shop_product_stock", args=[page.pk]),
+            icon_name="tasks",
+            priority=priority,
+        )
+
+
+@hooks.register("register_page_listing_more_buttons")
+def stock_listing_button(page, user, next_url=None):
+    """A product's "Stock" in the page listing's "More" menu (the page's editors only)."""
+    yield from _stock_button(page, user, priority=25)
+
+
+@hooks.register("register_page_header_buttons")
+def stock_header_button(page, user, view_name, next_url=None):
+    """The same in the header's menu of the product's own admin pages (edit, history…)."""
+    yield from _stock_button(page, user, priority=25)
+
+
+@hooks.register("after_copy_page")
+def copies_start_without_stock(request, page, new_page):
+    """A copy of an item with a stock count starts at 0, not without a limit: copying a page
+    never invents items that aren't on the shelf. Staff set its stock once they have some."""
+    if isinstance(page.specific, ProductPage) and page.specific.stock is not None:
+        inventory.set_stock(new_page, 0, by=request.user)
 
 
 class OrderIndexView(IndexView):
@@ -158,6 +195,7 @@ def register_shop_admin_urls():
     return [
         path("shop/orders/<uuid:public_id>/fulfil/", admin_views.fulfil, name="shop_order_fulfil"),
         path("shop/orders/<uuid:public_id>/refund/", admin_views.refund, name="shop_order_refund"),
+        path("shop/products/<int:page_id>/stock/", admin_views.stock, name="shop_product_stock"),
     ]
 
 

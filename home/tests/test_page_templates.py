@@ -22,6 +22,7 @@ from accounts.models import User
 from home.models import HelpIndexPage, HelpPage, HomePage, StandardPage
 from home.views import page_not_found
 from readers.models import ReaderIndexPage, ReaderPage, Specialty
+from shop import inventory
 from shop.models import ProductPage, ShopIndexPage
 
 pytestmark = pytest.mark.django_db
@@ -196,10 +197,9 @@ def test_home_standard_and_shop_pages_render(client, home):
     home.add_child(instance=StandardPage(title="About", slug="about", introduction="Who we are"))
     shop = home.add_child(instance=ShopIndexPage(title="Shop", slug="shop"))
     product = shop.add_child(
-        instance=ProductPage(
-            title="Moon deck", slug="moon-deck", kind="physical", price_cents=3400, stock=2
-        )
+        instance=ProductPage(title="Moon deck", slug="moon-deck", kind="physical", price_cents=3400)
     )
+    inventory.set_stock(product, 2)
 
     home_html = client.get("/").content.decode()
     assert "Clarity" in home_html

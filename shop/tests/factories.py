@@ -9,7 +9,7 @@ from django.test import RequestFactory
 from wagtail.models import Collection, Locale, Page, Site
 
 from home.models import HomePage
-from shop import services
+from shop import inventory, services
 from shop.models import ProductPage, ShopIndexPage
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -31,18 +31,21 @@ def shop_site(hostname="testserver"):
 
 
 def physical(shop, title="Moon deck", *, price_cents=3400, stock=None, seller=None, **fields):
+    """An item; ``stock``: how many are left (``shop.inventory``), None for no limit."""
     number = next(_numbers)
-    return shop.add_child(
+    product = shop.add_child(
         instance=ProductPage(
             title=title,
             slug=f"physical-{number}",
             kind=ProductPage.Kind.PHYSICAL,
             price_cents=price_cents,
-            stock=stock,
             seller=seller,
             **fields,
         )
     )
+    if stock is not None:
+        inventory.set_stock(product, stock)
+    return product
 
 
 def digital(shop, title="Full moon meditation", *, price_cents=900, seller=None, content=PDF):

@@ -8,7 +8,7 @@ import pytest
 
 from accounts.tests.factories import UserFactory
 from home.models import AuditEvent
-from shop import services
+from shop import inventory, services
 from shop.errors import (
     CartEmpty,
     InsufficientBalance,
@@ -211,7 +211,7 @@ def test_an_item_sold_out_since_it_was_added_is_refused_at_checkout(shop):
     buyer = UserFactory()
     fund_wallet(buyer, 10_000)
     services.add_to_cart(cart_of(buyer), deck, 1)
-    ProductPage.objects.filter(pk=deck.pk).update(stock=0)
+    inventory.set_stock(deck, 0)  # the last one went elsewhere
 
     with pytest.raises(SoldOut, match="Moon deck is sold out"):
         services.checkout_with_wallet(buyer, shipping=ADDRESS, idempotency_key="k1")

@@ -1,11 +1,12 @@
 """Checkouts at the same moment, each on its own database connection: the last item goes to
-one buyer only, and one form submitted twice at once pays once."""
+one buyer only, one form submitted twice at once pays once, and a delivery staff add while the
+last item sells keeps both."""
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
 
 from accounts.tests.factories import UserFactory
-from shop import services
+from shop import inventory, services
 from shop.errors import SoldOut
 from shop.models import Order, ProductPage
 from shop.tests.factories import ADDRESS, cart_of, physical, shop_site
@@ -66,3 +67,23 @@ def test_one_checkout_form_sent_twice_at_once_makes_one_order_and_one_charge(sho
     assert Order.objects.count() == 1
     assert Transfer.objects.filter(purchase__reference__startswith="order:").count() == 1
     assert wallet_summary(buyer).balance == 3_200
+
+
+def test_a_delivery_added_while_the_last_item_sells_counts_both(shop):
+    deck = physical(shop, "Moon deck", price_cents=3400, stock=1)
+    buyer, staff = UserFactory(), UserFactory(staff=True)
+    fund_wallet(buyer, 5_000)
+    services.add_to_cart(cart_of(buyer), deck, 1)
+
+    results, errors = run_in_threads(
+        2,
+        lambda i: (
+            services.checkout_with_wallet(buyer, shipping=ADDRESS, idempotency_key="last-one")
+            if i == 0
+            else inventory.restock(deck, 5, by=staff)
+        ),
+    )
+
+    assert errors == [None, None]
+    assert results[0].state == Order.State.PAID
+    assert ProductPage.objects.get(pk=deck.pk).stock == 5

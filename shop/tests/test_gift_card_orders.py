@@ -9,9 +9,10 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 
 from accounts.tests.factories import UserFactory
-from shop import services
+from shop import inventory, services
+from shop.errors import StockRefused
 from shop.models import Order, ProductPage
-from shop.tests.factories import cart_of, gift_card
+from shop.tests.factories import cart_of, gift_card, physical
 from wallet import gift_cards
 from wallet.errors import GiftCardAlreadyRedeemed
 from wallet.models import GiftCard, LedgerAccount
@@ -96,8 +97,22 @@ def test_a_gift_card_product_has_no_seller_stock_or_download(shop):
         kind=ProductPage.Kind.GIFT_CARD,
         price_cents=2_500,
         seller=reader,
-        stock=3,
     )
     with pytest.raises(ValidationError) as refused:
         page.clean()
-    assert set(refused.value.message_dict) >= {"seller", "stock"}
+    assert set(refused.value.message_dict) >= {"seller"}
+
+    card = gift_card(shop)
+    with pytest.raises(StockRefused, match="never run out"):
+        inventory.set_stock(card, 3)
+    assert ProductPage.objects.get(pk=card.pk).stock is None
+
+
+def test_an_item_with_a_stock_count_cannot_become_a_gift_card(shop):
+    deck = physical(shop, stock=3)
+    deck.kind = ProductPage.Kind.GIFT_CARD
+
+    with pytest.raises(ValidationError) as refused:
+        deck.clean()
+
+    assert "stock" in refused.value.message_dict["kind"][0]

@@ -83,10 +83,12 @@ def test_a_visitors_empty_cart_costs_only_the_sites_settings(client, shop):
 # Site, the page and its ancestors, view restrictions, the readers for the seller filter, the
 # products, marketplace settings (filtered or not: shop/tests/test_catalogue.py).
 SHOP_INDEX_QUERIES = 9
-# The same, the page's photo instead of the products (the buy box reads the page's own row).
-PRODUCT_PAGE_QUERIES = 10
+# The same, the page's photo instead of the products, and the stock count the buy box shows.
+PRODUCT_PAGE_QUERIES = 11
 # The user and the wallet chip in the header.
-SIGNED_IN_PRODUCT_PAGE_QUERIES = 12
+SIGNED_IN_PRODUCT_PAGE_QUERIES = 13
+# The product with its stock count.
 BUY_BOX_QUERIES = 1
-# User, cart, lines with products, photos, renditions, wallet chip, site, settings.
+# User, cart, lines with products (and their stock counts), photos, renditions, wallet chip,
+# site, settings.
 CART_QUERIES = 8

@@ -6,6 +6,7 @@ users by username, specialties by slug. Anything that already exists is left exa
 
 Images are generated with Pillow (``demo.images``) and saved through Wagtail's ``Image``
 model, so they land in whatever ``default_storage`` is configured (local disk or S3/R2).
+Physical items get their stock through ``shop.inventory``.
 """
 
 import io
@@ -34,6 +35,7 @@ from home.models import HelpIndexPage, HelpPage, HomePage, StandardPage
 from readers import availability
 from readers.models import ReaderIndexPage, ReaderPage, Specialty
 from readers.services import provision_reader
+from shop import inventory
 from shop.models import ProductPage, ShopIndexPage
 
 # Demo readers work in different zones, so the booking calendar's time conversion shows.
@@ -378,6 +380,7 @@ class Command(BaseCommand):
         for data in content.PRODUCTS:
             data = dict(data)
             motif = data.pop("motif")
+            stock = data.pop("stock", None)
             slug = data["slug"]
             if index.get_children().filter(slug=slug).exists():
                 continue
@@ -388,5 +391,7 @@ class Command(BaseCommand):
                 lambda slug=slug, motif=motif: demo_images.motif_image(slug, motif),
                 description=data["title"],
             )
-            self.child_page(index, ProductPage, label="products", **data)
+            product = self.child_page(index, ProductPage, label="products", **data)
+            if stock is not None:
+                inventory.set_stock(product, stock)
         self.progress(f"Products: {len(content.PRODUCTS)}")
