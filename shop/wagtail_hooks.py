@@ -3,8 +3,12 @@ physical orders can be found and sent; a product's "Stock" action; and the rule 
 product is never deleted. Orders and stock change only through ``shop.services`` and
 ``shop.inventory``."""
 
+from functools import reduce
+from operator import or_
+
 from django.contrib import messages
 from django.contrib.admin import SimpleListFilter
+from django.db.models import Q
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.formats import date_format
@@ -12,6 +16,7 @@ from django.utils.html import format_html
 from django.utils.timezone import localtime
 from wagtail import hooks
 from wagtail.admin.widgets import Button
+from wagtail.models import Page
 from wagtail_modeladmin.options import ModelAdmin, modeladmin_register
 from wagtail_modeladmin.views import IndexView
 
@@ -23,18 +28,55 @@ from . import admin_views, inventory, stripe_sync
 from .models import Order, OrderLine, ProductPage, ProductStripeFlag
 
 
+def _ordered(pages):
+    """Of ``pages``, those that were ordered or have an ordered product under them (one query),
+    each with whether it was ordered itself."""
+    pages = [page for page in pages if isinstance(page, Page)]
+    if not pages:
+        return []
+    under = reduce(or_, (Q(product__path__startswith=page.path) for page in pages))
+    paths = set(OrderLine.objects.filter(under).values_list("product__path", flat=True))
+    return [
+        (page, page.path in paths)
+        for page in pages
+        if any(path.startswith(page.path) for path in paths)
+    ]
+
+
+def _refusal(page, itself):
+    title = page.get_admin_display_title()
+    if itself:
+        return (
+            f"“{title}” has orders: unpublish it instead. Nothing was deleted; its buyers keep "
+            "their orders and downloads."
+        )
+    return (
+        f"“{title}” has products with orders under it: unpublish it instead. Nothing was "
+        "deleted; their buyers keep their orders and downloads."
+    )
+
+
 @hooks.register("before_delete_page")
 def keep_ordered_products(request, page):
-    """Orders point at what was bought: a product someone ordered (or a page above one) is not
-    deleted. Unpublishing it takes it out of the shop and keeps its buyers' downloads."""
-    if OrderLine.objects.filter(product__path__startswith=page.path).exists():
-        messages.error(
-            request,
-            f"“{page.get_admin_display_title()}” can't be deleted: it has been ordered (or a "
-            "product under it has). Unpublish it instead; buyers keep their orders and downloads.",
-        )
+    """Orders point at what was bought (``OrderLine.product`` protects it): a product someone
+    ordered, or a page above one, is not deleted. Unpublishing takes it out of the shop and
+    keeps its buyers' downloads."""
+    for ordered, itself in _ordered([page]):
+        messages.error(request, _refusal(ordered, itself))
         return redirect("wagtailadmin_pages:edit", page.pk)
     return None
+
+
+@hooks.register("before_bulk_action")
+def keep_ordered_products_in_bulk(request, action_type, objects, action_class_instance):
+    """The same rule for the page listing's bulk delete: when any chosen page has orders
+    (itself or under it), nothing is deleted."""
+    if action_type != "delete":
+        return None
+    refused = _ordered(objects)
+    for page, itself in refused:
+        messages.error(request, _refusal(page, itself))
+    return redirect(action_class_instance.next_url) if refused else None
 
 
 def _stock_button(page, user, priority):
