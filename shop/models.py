@@ -1,4 +1,5 @@
 import uuid
+from typing import NamedTuple
 
 from django import forms
 from django.conf import settings
@@ -7,9 +8,11 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
-from wagtail.admin.panels import FieldPanel, HelpPanel, MultiFieldPanel
+from modelcluster.fields import ParentalKey
+from wagtail.admin.panels import FieldPanel, HelpPanel, InlinePanel, MultiFieldPanel
 from wagtail.fields import StreamField
-from wagtail.models import Page
+from wagtail.images import get_image_model
+from wagtail.models import Orderable, Page
 from wagtail.search import index
 
 from home.blocks import BodyStreamBlock
@@ -24,6 +27,12 @@ MAX_QUANTITY = 10
 RESERVED_SLUGS = frozenset({"cart", "checkout", "orders", "downloads", "products"})
 # At or below this many left, the shop's pages say "Only N left".
 LOW_STOCK = 5
+# The renditions a product page shows of each photo: the large one, its thumbnail below, and the
+# main photo as OpenGraph's image. ``ProductPage.photos`` prefetches them.
+PHOTO_LARGE = "fill-900x675"
+PHOTO_THUMBNAIL = "fill-160x120"
+PHOTO_SHARE = "fill-1200x630"
+PHOTO_RENDITIONS = (PHOTO_LARGE, PHOTO_THUMBNAIL, PHOTO_SHARE)
 
 
 class _PrivateFileInput(forms.ClearableFileInput):
@@ -65,7 +74,13 @@ class ProductPage(Page):
     price_cents = models.PositiveIntegerField(validators=[MinValueValidator(50)])
     summary = models.CharField(max_length=240, blank=True)
     image = models.ForeignKey(
-        "wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "wagtailimages.Image",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="main photo",
+        help_text="The shop's card of this product and the first photo of its page.",
     )
     description = StreamField(BodyStreamBlock(), blank=True)
     # How many are left is not a page field: ``ProductStock`` (see there).
@@ -99,6 +114,7 @@ class ProductPage(Page):
         ),
         FieldPanel("summary"),
         FieldPanel("image"),
+        InlinePanel("gallery_images", heading="More photos", label="Photo"),
         FieldPanel("description"),
     ]
     search_fields = Page.search_fields + [
@@ -191,6 +207,59 @@ class ProductPage(Page):
     @property
     def quantity_choices(self):
         return range(1, self.max_quantity + 1)
+
+    def photos(self):
+        """The product's photos in order: the main photo, then the gallery's (a gallery photo
+        that is also the main one shows once), each with the renditions its page shows
+        prefetched, so the page costs three queries however many photos it has. A page made
+        from a revision or a preview lists its own (unsaved) gallery."""
+        gallery = list(self.gallery_images.all())
+        wanted = [self.image_id] if self.image_id else []
+        wanted += [item.image_id for item in gallery if item.image_id not in wanted]
+        if not wanted:
+            return []
+        images = get_image_model().objects.prefetch_renditions(*PHOTO_RENDITIONS).in_bulk(wanted)
+        photos = []
+        if self.image_id in images:
+            main = images[self.image_id]
+            photos.append(Photo(main, "", main.default_alt_text))
+        for item in gallery:
+            image = images.get(item.image_id)
+            if image is not None and item.image_id != self.image_id:
+                photos.append(Photo(image, item.caption, item.alt_text or image.default_alt_text))
+        return photos
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["photos"] = self.photos()
+        return context
+
+
+class Photo(NamedTuple):
+    """One photo as a product page shows it."""
+
+    image: object
+    caption: str
+    alt: str
+
+
+class ProductImage(Orderable):
+    """A photo of a product's gallery, in the order editors put them."""
+
+    product = ParentalKey(ProductPage, on_delete=models.CASCADE, related_name="gallery_images")
+    image = models.ForeignKey("wagtailimages.Image", on_delete=models.CASCADE, related_name="+")
+    caption = models.CharField(max_length=200, blank=True)
+    alt_text = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="What the photo shows, for people who can't see it. Empty: the image's own "
+        "description.",
+    )
+
+    panels = [FieldPanel("image"), FieldPanel("caption"), FieldPanel("alt_text")]
+
+    def __str__(self):
+        return f"Photo of {self.product}"
 
 
 class ProductStock(models.Model):

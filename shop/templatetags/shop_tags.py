@@ -8,6 +8,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from home.templatetags.soulseer_tags import absolute_url, canonical_url
+from shop.models import PHOTO_LARGE
 from shop.services import SESSION_CART_COUNT
 from wallet.money import decimal_string
 
@@ -49,9 +50,10 @@ def _json_ld(data):
 
 
 @register.simple_tag(takes_context=True)
-def product_json_ld(context, product, image_url=""):
+def product_json_ld(context, product, photos=()):
     """A schema.org Product with its Offer: price as a plain decimal in USD, in or out of stock,
-    sold by its reader (or by SoulSeer). ``image_url``: a rendition's URL, made absolute."""
+    sold by its reader (or by SoulSeer). ``photos``: ``ProductPage.photos()``, each listed as
+    the absolute URL of the large rendition its page shows (prefetched: no query)."""
     url = canonical_url(context)
     if product.seller_id:
         seller = {"@type": "Person", "name": product.seller.public_name}
@@ -75,6 +77,8 @@ def product_json_ld(context, product, image_url=""):
     }
     if product.summary:
         data["description"] = product.summary
-    if image_url:
-        data["image"] = absolute_url(context, image_url)
+    if photos:
+        data["image"] = [
+            absolute_url(context, photo.image.get_rendition(PHOTO_LARGE).url) for photo in photos
+        ]
     return _json_ld(data)

@@ -10,7 +10,7 @@ from wagtail.models import Collection, Locale, Page, Site
 
 from home.models import HomePage
 from shop import inventory, services
-from shop.models import ProductPage, ShopIndexPage
+from shop.models import ProductImage, ProductPage, ShopIndexPage
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 _numbers = itertools.count(1)
@@ -128,3 +128,12 @@ def gift_card(shop, title="SoulSeer gift card", *, price_cents=2500):
             price_cents=price_cents,
         )
     )
+
+
+def add_photos(product, *images, caption=""):
+    """An editor adds ``images`` to the end of the product's gallery and publishes it."""
+    page = ProductPage.objects.get(pk=product.pk)
+    for picture in images:
+        page.gallery_images.add(ProductImage(image=picture, caption=caption))
+    page.save_revision().publish()
+    return page

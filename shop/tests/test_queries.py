@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.tests.factories import UserFactory
 from shop import services
-from shop.tests.factories import cart_of, image, physical
+from shop.tests.factories import add_photos, cart_of, image, physical
 
 pytestmark = pytest.mark.django_db
 
@@ -42,6 +42,18 @@ def test_a_product_page_costs_the_same_with_3_or_12_products(client, shop):
     with_12 = queries_for(client, first.url)
 
     assert with_3 == with_12 == PRODUCT_PAGE_QUERIES
+
+
+def test_a_product_page_costs_the_same_with_1_or_5_photos_in_its_gallery(client, shop):
+    product = physical(shop, "Moon deck", stock=4, image=image("Deck"))
+    add_photos(product, image("Deck, back"))
+    with_1 = queries_for(client, product.url)
+    add_photos(product, *(image(f"Deck, card {n}") for n in range(4)))
+    html = client.get(product.url).content.decode()
+    with_5 = queries_for(client, product.url)
+
+    assert html.count("data-gallery-thumb") == 6  # the main photo and five more
+    assert with_1 == with_5 == PRODUCT_PAGE_QUERIES
 
 
 def test_the_live_buy_box_of_a_product_page_costs_one_query(client, shop):
@@ -83,10 +95,11 @@ def test_a_visitors_empty_cart_costs_only_the_sites_settings(client, shop):
 # Site, the page and its ancestors, view restrictions, the readers for the seller filter, the
 # products, marketplace settings (filtered or not: shop/tests/test_catalogue.py).
 SHOP_INDEX_QUERIES = 9
-# The same, the page's photo instead of the products, and the stock count the buy box shows.
-PRODUCT_PAGE_QUERIES = 11
+# The same, the page's photos instead of the products: gallery, images, their renditions
+# (ProductPage.photos), and the stock count the buy box shows.
+PRODUCT_PAGE_QUERIES = 13
 # The user and the wallet chip in the header.
-SIGNED_IN_PRODUCT_PAGE_QUERIES = 13
+SIGNED_IN_PRODUCT_PAGE_QUERIES = 15
 # The product with its stock count.
 BUY_BOX_QUERIES = 1
 # User, cart, lines with products (and their stock counts), photos, renditions, wallet chip,
