@@ -4,6 +4,7 @@ from datetime import time as clock
 from datetime import timedelta
 
 import pytest
+from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.utils import timezone
 from PIL import Image as PILImage
@@ -11,12 +12,19 @@ from wagtail.images import get_image_model
 from wagtail.models import Page, PageLogEntry, ReferenceIndex, Revision, Site
 
 from accounts.models import User
+from accounts.tests.factories import UserFactory
 from demo import content as demo_content
+from demo import downloads as demo_downloads
 from demo import images as demo_images
 from home.models import HelpIndexPage, HelpPage, HomePage, StandardPage
 from readers import availability
 from readers.models import AvailabilityRule, ReaderIndexPage, ReaderPage, Specialty
-from shop.models import ProductPage, ShopIndexPage
+from shop import services as shop_services
+from shop.models import Order, ProductPage, ShopIndexPage
+from shop.storage import private_storage
+from shop.tests.factories import cart_of
+from shop.validators import validate_download
+from wallet.tests.factories import fund_wallet
 
 pytestmark = pytest.mark.django_db
 
@@ -257,3 +265,75 @@ def test_demo_content_data_has_unique_slugs():
     for reader in demo_content.READERS:
         assert set(reader["specialties"]) <= specialty_slugs
     assert set(demo_content.FEATURED_READER_SLUGS) <= set(reader_slugs)
+
+
+def test_every_demo_download_has_a_valid_pdf_in_private_storage_and_can_be_bought(
+    client, fast_images
+):
+    load()
+    downloads = list(ProductPage.objects.live().filter(kind=ProductPage.Kind.DIGITAL))
+    assert len(downloads) == 5
+
+    for product in downloads:
+        assert product.is_orderable, product.slug
+        assert product.download.storage is private_storage()
+        with product.download.open("rb") as file:
+            pdf = file.read()
+        assert pdf.startswith(b"%PDF-1.4") and pdf.rstrip().endswith(b"%%EOF")
+        assert product.title.encode("cp1252") in pdf.replace(b"\\(", b"(").replace(b"\\)", b")")
+        validate_download(ContentFile(pdf, name=product.download.name.rsplit("/", 1)[-1]))
+
+    buyer = UserFactory()
+    fund_wallet(buyer, 100_000)
+    cart = cart_of(buyer)
+    for product in downloads:
+        shop_services.add_to_cart(cart, product)
+    order = shop_services.checkout_with_wallet(buyer, idempotency_key="demo-downloads")
+    assert order.state == Order.State.FULFILLED and order.lines.count() == 5
+
+    client.force_login(buyer)
+    line = order.lines.get(product__slug="moon-calendar-2027")
+    response = client.get(shop_services.download_url(line, buyer))
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content).startswith(b"%PDF-")
+
+
+def test_demo_items_have_their_stock_and_the_gift_card_none(fast_images):
+    load()
+
+    stock = dict(ProductPage.objects.values_list("slug", "stock_level__quantity"))
+
+    assert stock["midnight-tarot-deck"] == 48 and stock["amethyst-cluster"] == 12
+    assert stock["soulseer-gift-card"] is None and stock["moon-calendar-2027"] is None
+
+
+def test_a_demo_download_loaded_without_its_file_gets_it_on_the_next_run(fast_images):
+    load()
+    page = ProductPage.objects.get(slug="tarot-for-beginners-ebook")
+    page.download = ""
+    page.save_revision().publish()
+    assert not ProductPage.objects.get(pk=page.pk).is_orderable
+
+    output = load()
+
+    page = ProductPage.objects.get(pk=page.pk)
+    assert page.is_orderable and page.download.name.endswith(".pdf")
+    assert page.get_latest_revision().content["download"] == page.download.name
+    assert "1 download files" in output
+
+
+def test_a_demo_pdf_is_one_page_whose_cross_references_point_at_its_objects():
+    pdf = demo_downloads.product_pdf("Tarot for Beginners (e-book)", "All 78 cards explained.")
+
+    xref_at = int(pdf.rsplit(b"startxref\n", 1)[1].split(b"\n", 1)[0])
+    table = pdf[xref_at:].split(b"trailer", 1)[0].splitlines()
+    assert table[:2] == [b"xref", b"0 8"]
+    for number, entry in enumerate(table[3:], start=1):
+        offset = int(entry[:10])
+        assert pdf[offset:].startswith(b"%d 0 obj" % number)
+    stream = pdf.split(b"stream\n", 1)[1].split(b"endstream", 1)[0]
+    assert b"/Length %d " % len(stream) in pdf
+    assert pdf.count(b"/Type /Page ") == 1 and b"Tarot for Beginners \\(e-book\\)" in pdf
+    assert (
+        demo_downloads.product_pdf("Tarot for Beginners (e-book)", "All 78 cards explained.") == pdf
+    )

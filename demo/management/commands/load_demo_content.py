@@ -2,11 +2,13 @@
 
 Idempotent: pages are looked up by slug under their parent, images by title in their collection,
 users by username, specialties by slug. Anything that already exists is left exactly as it is
-(staff may have edited it), so a second run creates nothing and publishes nothing.
+(staff may have edited it), so a second run creates nothing and publishes nothing. One exception:
+a live demo download without its file (loaded before the demo had files) gets its file.
 
 Images are generated with Pillow (``demo.images``) and saved through Wagtail's ``Image``
-model, so they land in whatever ``default_storage`` is configured (local disk or S3/R2).
-Physical items get their stock through ``shop.inventory``.
+model, so they land in whatever ``default_storage`` is configured (local disk or S3/R2). The
+downloads' files (one-page PDFs, ``demo.downloads``) go through the product's own field into
+the shop's private storage, and physical items get their stock through ``shop.inventory``.
 """
 
 import io
@@ -16,6 +18,7 @@ from contextlib import contextmanager
 from datetime import time as clock
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.files.base import ContentFile
 from django.core.files.images import ImageFile
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
@@ -30,6 +33,7 @@ from wagtail.utils.file import hash_filelike
 
 from accounts.models import User
 from demo import content
+from demo import downloads as demo_downloads
 from demo import images as demo_images
 from home.models import HelpIndexPage, HelpPage, HomePage, StandardPage
 from readers import availability
@@ -382,7 +386,9 @@ class Command(BaseCommand):
             motif = data.pop("motif")
             stock = data.pop("stock", None)
             slug = data["slug"]
-            if index.get_children().filter(slug=slug).exists():
+            existing = index.get_children().filter(slug=slug).specific().first()
+            if existing is not None:
+                self.fill_in_download(existing)
                 continue
             data["image"] = self.image(
                 collection,
@@ -391,7 +397,34 @@ class Command(BaseCommand):
                 lambda slug=slug, motif=motif: demo_images.motif_image(slug, motif),
                 description=data["title"],
             )
+            if data["kind"] == ProductPage.Kind.DIGITAL:
+                data["download"] = self.download_file(data)
             product = self.child_page(index, ProductPage, label="products", **data)
             if stock is not None:
                 inventory.set_stock(product, stock)
         self.progress(f"Products: {len(content.PRODUCTS)}")
+
+    def download_file(self, data):
+        """The file a demo download delivers: a one-page PDF named after the product, checked
+        by the upload validator when the page is saved."""
+        pdf = demo_downloads.product_pdf(data["title"], data.get("summary", ""))
+        return ContentFile(pdf, name=f"{data['slug']}.pdf")
+
+    def fill_in_download(self, product):
+        """A live demo download without a file (loaded before the demo had files) gets one, in
+        a new published revision; a product staff unpublished or are still editing is left
+        alone."""
+        if (
+            not isinstance(product, ProductPage)
+            or not product.is_digital
+            or product.download
+            or not product.live
+            or product.has_unpublished_changes
+        ):
+            return
+        file = self.download_file(
+            {"title": product.title, "slug": product.slug, "summary": product.summary}
+        )
+        product.download.save(file.name, file, save=False)
+        self.publish(product)
+        self.count("download files")
