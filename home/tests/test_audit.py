@@ -24,7 +24,9 @@ def test_an_action_is_stored_by_its_name():
 
 def test_every_action_reads_subject_dot_what_happened():
     for action in Action:
-        assert re.fullmatch(r"(reading|booking|queue|reader|review|wallet|order)\.[a-z_]+", action)
+        assert re.fullmatch(
+            r"(reading|booking|queue|reader|review|wallet|order|product)\.[a-z_]+", action
+        )
 
 
 def test_every_state_a_reading_or_booking_reaches_has_an_action():

@@ -26,7 +26,7 @@ MAX_QUERIES = {
     ReaderIndexPage: 16,
     ReaderPage: 13,  # the Person JSON-LD prefetches specialties for the page body (was 14)
     ShopIndexPage: 14,
-    ProductPage: 12,
+    ProductPage: 13,  # its stock count and photos: gallery, images, renditions (was 12)
 }
 
 
