@@ -362,6 +362,7 @@ class Order(models.Model):
         on_delete=models.PROTECT,
         related_name="shop_order",
     )
+
     class Method(models.TextChoices):
         WALLET = "wallet", "Wallet"
         CARD = "card", "Card"

@@ -4,30 +4,31 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('shop', '0004_order_line_refunds'),
+        ("shop", "0004_order_line_refunds"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='order',
-            name='cancel_reason',
+            model_name="order",
+            name="cancel_reason",
             field=models.CharField(blank=True, max_length=300),
         ),
         migrations.AddField(
-            model_name='order',
-            name='gift_email',
+            model_name="order",
+            name="gift_email",
             field=models.EmailField(blank=True, max_length=254),
         ),
         migrations.AddField(
-            model_name='order',
-            name='gift_message',
+            model_name="order",
+            name="gift_message",
             field=models.CharField(blank=True, max_length=300),
         ),
         migrations.AddField(
-            model_name='order',
-            name='payment_method',
-            field=models.CharField(choices=[('wallet', 'Wallet'), ('card', 'Card')], default='wallet', max_length=6),
+            model_name="order",
+            name="payment_method",
+            field=models.CharField(
+                choices=[("wallet", "Wallet"), ("card", "Card")], default="wallet", max_length=6
+            ),
         ),
     ]

@@ -5,25 +5,37 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('wallet', '0014_gift_cards'),
+        ("wallet", "0014_gift_cards"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='topup',
-            name='sale_reference',
+            model_name="topup",
+            name="sale_reference",
             field=models.CharField(blank=True, max_length=100),
         ),
         migrations.AlterField(
-            model_name='topup',
-            name='source',
-            field=models.CharField(choices=[('page', 'Top-up page'), ('auto_reload', 'Auto-reload'), ('card_sale', 'Card payment for a sale')], default='page', max_length=16),
+            model_name="topup",
+            name="source",
+            field=models.CharField(
+                choices=[
+                    ("page", "Top-up page"),
+                    ("auto_reload", "Auto-reload"),
+                    ("card_sale", "Card payment for a sale"),
+                ],
+                default="page",
+                max_length=16,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='topup',
-            constraint=models.CheckConstraint(condition=models.Q(('source', 'card_sale'), ('sale_reference', ''), _connector='XOR'), name='wallet_topup_card_sale_has_reference'),
+            model_name="topup",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("source", "card_sale"), ("sale_reference", ""), _connector="XOR"
+                ),
+                name="wallet_topup_card_sale_has_reference",
+            ),
         ),
     ]
