@@ -19,11 +19,17 @@ class ShopConfig(AppConfig):
     def ready(self):
         # The shop index builds its context with the catalogue, which imports the models: handing
         # the module over here keeps that dependency one way (catalogue -> models), as readers do.
-        from . import catalogue
+        from wallet import card_sales
+
+        from . import catalogue, services
         from .models import ShopIndexPage
 
         ShopIndexPage.catalogue = catalogue
         user_logged_in.connect(_merge_visitor_cart, dispatch_uid="shop.merge_visitor_cart")
+        # A card payment for an order pays it from the wallet once Stripe's webhook credits it.
+        card_sales.register(
+            "order", paid=services.card_payment_cleared, failed=services.card_payment_failed
+        )
         self._sync_products_with_stripe()
 
     def _sync_products_with_stripe(self):

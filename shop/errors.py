@@ -45,6 +45,12 @@ class SpendingLimitWouldBlock(ShopError):
     default_message = "This order would go over your spending limit."
 
 
+class CardPaymentFailed(ShopError):
+    """The card was not charged (declined, or Stripe out of reach)."""
+
+    default_message = "Your card was not charged. Please try another card."
+
+
 class DownloadRefused(ShopError):
     """A download link that does not (or no longer) give the file."""
 

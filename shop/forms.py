@@ -24,6 +24,19 @@ class CheckoutForm(StyledFormMixin, forms.Form):
             "required": "This page is out of date: reload it and try again.",
         },
     )
+    pay_with = forms.ChoiceField(
+        choices=[("wallet", "Wallet"), ("card", "Card")],
+        initial="wallet",
+        required=False,
+        widget=forms.HiddenInput,
+    )
+    # A saved card's Stripe id (the page saves a new card with Stripe.js first).
+    payment_method = forms.RegexField(
+        regex=r"^pm_[A-Za-z0-9_]{1,200}$",
+        required=False,
+        widget=forms.HiddenInput,
+        error_messages={"invalid": "Choose one of your saved cards, or add a card."},
+    )
     name = forms.CharField(label="Full name", max_length=120, required=False)
     line1 = forms.CharField(label="Address", max_length=200, required=False)
     line2 = forms.CharField(label="Apartment, suite, etc.", max_length=200, required=False)
@@ -71,6 +84,16 @@ class CheckoutForm(StyledFormMixin, forms.Form):
             for name, hint in self.AUTOCOMPLETE.items():
                 self.fields[name].widget.attrs["autocomplete"] = hint
         self.style_fields()
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("pay_with") == "card" and not cleaned.get("payment_method"):
+            self.add_error(None, "Choose one of your saved cards, or add a card.")
+        return cleaned
+
+    @property
+    def by_card(self):
+        return self.cleaned_data.get("pay_with") == "card"
 
     def shipping(self):
         """The address, for ``services.checkout_with_wallet`` (None when nothing ships)."""

@@ -81,7 +81,6 @@ def orders_for(user):
     """``user``'s orders, newest first, with their lines (two queries whatever the number)."""
     return (
         Order.objects.filter(buyer=user)
-        .exclude(state=Order.State.PENDING)
         .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("id")))
         .order_by("-created_at", "-id")
     )

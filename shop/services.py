@@ -7,6 +7,7 @@ a form sends but a quantity, a product id and an address is believed.
 """
 
 import re
+from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
@@ -18,12 +19,13 @@ from django.utils import timezone
 
 from home import page_cache
 from home.audit import Action, record_event
-from wallet import gift_cards, sales
+from wallet import card_sales, gift_cards, sales
 from wallet.errors import InsufficientFunds, InvalidAmount, SpendingLimitReached
 from wallet.money import format_cents
 
 from . import inventory
 from .errors import (
+    CardPaymentFailed,
     CartEmpty,
     DownloadExpired,
     DownloadLimitReached,
@@ -35,6 +37,7 @@ from .errors import (
     OrderNotSendable,
     RefundRefused,
     ShippingRequired,
+    ShopError,
     SoldOut,
     SpendingLimitWouldBlock,
 )
@@ -261,51 +264,80 @@ def checkout_with_wallet(user, *, shipping=None, idempotency_key, gift_recipient
 
 
 def _checkout(user, shipping, key, gift_recipient=None):
+    cart, existing, lines, products, shipping_fields, total = _prepare(user, shipping, key)
+    if existing is not None:
+        return existing, False
+    sales.check_can_pay(user, total)
+    order = Order.objects.create(buyer=user, total_cents=total, checkout_key=key, **shipping_fields)
+    order_lines = _write_lines(order, lines, products)
+    sold_out = _pay(order, order_lines, products, gift_recipient or {})
+    CartLine.objects.filter(cart=cart).delete()
+    _touch(cart)
+    return order, sold_out
+
+
+def _prepare(user, shipping, key):
+    """The locked cart, the order this checkout form made before (if any), and else the cart's
+    lines and their products (locked, in id order, read again), checked orderable, with the
+    address fields and the total at today's prices. Refusals raise a ``ShopError``."""
     cart = Cart.objects.select_for_update().filter(user=user).first()
     existing = Order.objects.filter(buyer=user, checkout_key=key).first()
     if existing is not None:
-        return existing, False
+        return cart, existing, [], {}, {}, 0
     lines = list(cart.lines.order_by("product_id")) if cart is not None else []
     if not lines:
         raise CartEmpty("Your cart is empty: there is nothing to pay for.")
-    products = {
-        product.pk: product
-        for product in ProductPage.objects.select_for_update(of=("self",))
-        .select_related("seller")
-        .filter(pk__in=[line.product_id for line in lines])
-        .order_by("pk")
-    }
+    products = _locked_products([line.product_id for line in lines])
     for line in lines:
         check_orderable(products[line.product_id], line.quantity, user)
     shipping_fields = _shipping_fields(shipping, needs_shipping(products.values()))
     total = sum(products[line.product_id].price_cents * line.quantity for line in lines)
-    sales.check_can_pay(user, total)
+    return cart, None, lines, products, shipping_fields, total
 
+
+def _locked_products(ids):
+    return {
+        product.pk: product
+        for product in ProductPage.objects.select_for_update(of=("self",))
+        .select_related("seller")
+        .filter(pk__in=ids)
+        .order_by("pk")
+    }
+
+
+def _write_lines(order, lines, products):
+    has_sellers = any(product.seller_id for product in products.values())
+    share = sales.reader_share_percent(sales.SaleKind.ORDER) if has_sellers else 0
+    return OrderLine.objects.bulk_create(
+        [_order_line(order, products[line.product_id], line.quantity, share) for line in lines]
+    )
+
+
+def _pay(order, order_lines, products, gift_recipient):
+    """Take the stock of ``order``'s lines and charge the order from the buyer's wallet: one
+    purchase (``wallet.sales``), each seller reader their share of their lines (rounded down),
+    the platform the rest; then issue its gift cards and mark it paid (and fulfilled when
+    nothing ships). The products are locked by the caller. Returns whether something sold
+    out."""
+    user = order.buyer
     sold_out = False
-    for line in lines:
+    for line in order_lines:
         product = products[line.product_id]
         if product.stock is not None:
             inventory.take(product, line.quantity)
             sold_out = sold_out or product.stock == line.quantity
-
-    has_sellers = any(product.seller_id for product in products.values())
-    share = sales.reader_share_percent(sales.SaleKind.ORDER) if has_sellers else 0
-    order = Order.objects.create(buyer=user, total_cents=total, checkout_key=key, **shipping_fields)
-    order_lines = OrderLine.objects.bulk_create(
-        [_order_line(order, products[line.product_id], line.quantity, share) for line in lines]
-    )
     purchase = sales.open_purchase(
         client=user,
         seller=None,
         kind=sales.SaleKind.ORDER,
-        reference=f"order:{order.public_id}",
+        reference=reference_of(order),
         description=_describe([line.title for line in order_lines]),
         detail_url=order.get_absolute_url(),
         metadata={"order": str(order.public_id)},
     )
     paid = sales.charge(
         purchase,
-        total,
+        order.total_cents,
         idempotency_key=f"order:{order.public_id}:pay",
         metadata={"order": str(order.public_id)},
         parts=[
@@ -315,7 +347,7 @@ def _checkout(user, shipping, key, gift_recipient=None):
         ],
         gift_cards=sum(line.line_cents for line in order_lines if line.is_gift_card),
     )
-    _issue_gift_cards(user, purchase, order_lines, gift_recipient or {})
+    _issue_gift_cards(user, purchase, order_lines, gift_recipient)
     order.move(Order.State.PAID)
     order.purchase = purchase
     order.paid_at = timezone.now()
@@ -323,18 +355,175 @@ def _checkout(user, shipping, key, gift_recipient=None):
         Action.ORDER_PAID,
         actor=user,
         target=order,
-        total_cents=total,
+        total_cents=order.total_cents,
         items=sum(line.quantity for line in order_lines),
         transfer=str(paid.public_id),
+        by=order.payment_method,
     )
     if all(line.is_digital or line.is_gift_card for line in order_lines):
         # Nothing to send: the downloads are the delivery.
         order.move(Order.State.FULFILLED)
         record_event(Action.ORDER_FULFILLED, target=order, by="download")
     order.save(update_fields=["state", "purchase", "paid_at"])
-    CartLine.objects.filter(cart=cart).delete()
-    _touch(cart)
-    return order, sold_out
+    return sold_out
+
+
+def reference_of(order):
+    return f"order:{order.public_id}"
+
+
+# Checkout by card ---------------------------------------------------------------------------------
+
+
+def checkout_with_card(
+    user, *, payment_method_id, shipping=None, idempotency_key, gift_recipient=None
+):
+    """Pay for ``user``'s cart with one of their saved cards. The order is written now, as it
+    is at today's prices (pending, nothing taken yet, the cart kept), and the card is charged
+    for its total (``wallet.card_sales``). The order is paid only when Stripe's verified
+    webhook credits that payment: then, in the webhook's transaction, stock is taken and the
+    order is charged from the wallet exactly as ``checkout_with_wallet`` does
+    (``card_payment_cleared``). If by then it can't be (the last one sold to someone else, a
+    limit), the order is cancelled and the card refunded in full.
+
+    The same ``idempotency_key`` finds the first order and charges nothing more. Refusals
+    before the charge (empty cart, sold out, no address, a spending limit) raise a
+    ``ShopError`` and write nothing; a declined card raises ``CardPaymentFailed`` and leaves
+    the order cancelled with the bank's message. Returns the ``Order``."""
+    key = str(idempotency_key or "").strip()
+    if not key or len(key) > 64:
+        raise ValueError("checkout_with_card() needs an idempotency key of at most 64 characters")
+    recipient = gift_recipient or {}
+    try:
+        with transaction.atomic():
+            _, existing, lines, products, shipping_fields, total = _prepare(user, shipping, key)
+            if existing is not None:
+                return existing
+            sales.check_within_limits(user, total)
+            if total < card_sales.CARD_SALE_MIN_CENTS:
+                raise CardPaymentFailed(
+                    f"Card payments start at {format_cents(card_sales.CARD_SALE_MIN_CENTS)}: "
+                    "pay this order from your wallet."
+                )
+            order = Order.objects.create(
+                buyer=user,
+                total_cents=total,
+                checkout_key=key,
+                payment_method=Order.Method.CARD,
+                gift_email=(recipient.get("email") or "").strip(),
+                gift_message=(recipient.get("message") or "").strip()[:300],
+                **shipping_fields,
+            )
+            order_lines = _write_lines(order, lines, products)
+            record_event(Action.ORDER_PLACED, actor=user, target=order, total_cents=total)
+    except SpendingLimitReached as error:
+        raise SpendingLimitWouldBlock(str(error)) from error
+    # The order is committed before Stripe is called: a webhook that lands before the call
+    # returns finds it.
+    try:
+        card_sales.start(
+            user,
+            total,
+            payment_method_id,
+            reference=reference_of(order),
+            description=_describe([line.title for line in order_lines]),
+        )
+    except card_sales.PaymentError as error:
+        cancel_unpaid(order, str(error))
+        raise CardPaymentFailed(str(error)) from error
+    order.refresh_from_db()
+    return order
+
+
+def card_payment_cleared(reference, buyer):
+    """The wallet's handler for a card payment that Stripe's verified webhook just credited to
+    ``buyer``'s wallet (``wallet.sale_handlers``), called in the webhook's transaction: pay the
+    pending order ``reference`` names from the wallet, as a wallet checkout does. Returns
+    False (the order cancelled, saying why; the wallet then refunds the card) when it can't
+    be paid any more."""
+    order = (
+        Order.objects.select_for_update(of=("self",))
+        .filter(public_id=reference.partition(":")[2], buyer=buyer)
+        .first()
+    )
+    if order is None:
+        return False
+    if order.state != Order.State.PENDING:
+        return order.is_paid
+    try:
+        with transaction.atomic():
+            order_lines = list(order.lines.select_related("seller").order_by("product_id"))
+            products = _locked_products([line.product_id for line in order_lines])
+            for line in order_lines:
+                check_orderable(products[line.product_id], line.quantity, buyer)
+            sold_out = _pay(
+                order,
+                order_lines,
+                products,
+                {"email": order.gift_email, "message": order.gift_message},
+            )
+    except InsufficientFunds:
+        # The credit went first to what the buyer owed (a refund or dispute after spending).
+        reason = "The card payment went to settle an amount your wallet owed."
+    except (ShopError, SpendingLimitReached) as error:
+        reason = str(error)
+    else:
+        reason = None
+    if reason is not None:
+        order.refresh_from_db()
+        cancel_unpaid(order, f"{reason} Your card payment is being refunded in full.")
+        return False
+    cart = Cart.objects.filter(user=buyer).first()
+    if cart is not None:
+        CartLine.objects.filter(
+            cart=cart, product_id__in=[line.product_id for line in order_lines]
+        ).delete()
+        _touch(cart)
+    if sold_out:
+        transaction.on_commit(page_cache.bump)
+    return True
+
+
+def card_payment_failed(reference, message):
+    """The wallet's handler for a failed card payment: the pending order is cancelled with
+    the bank's message (the cart is untouched, so the buyer can try again)."""
+    order = Order.objects.filter(public_id=reference.partition(":")[2]).first()
+    if order is not None:
+        cancel_unpaid(order, message)
+
+
+def cancel_unpaid(order, reason):
+    """pending -> cancelled, saying why; nothing happens to an order that moved on."""
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        if locked.state != Order.State.PENDING:
+            return locked
+        locked.move(Order.State.CANCELLED)
+        locked.cancel_reason = str(reason)[:300]
+        locked.save(update_fields=["state", "cancel_reason"])
+        record_event(Action.ORDER_CANCELLED, target=locked, reason=locked.cancel_reason)
+    order.refresh_from_db()
+    return locked
+
+
+def cancel_abandoned_card_orders(now=None):
+    """Cancel card orders still pending ``SHOP_CARD_ORDER_HOURS`` after they were placed (the
+    bank's check abandoned, the browser closed). Should their payment clear after all, the
+    order is no longer pending and the wallet refunds the card. Returns how many."""
+    cutoff = (now or timezone.now()) - timedelta(hours=settings.SHOP_CARD_ORDER_HOURS)
+    stale = Order.objects.filter(
+        state=Order.State.PENDING, payment_method=Order.Method.CARD, created_at__lt=cutoff
+    ).order_by("pk")
+    reason = f"It was not paid within {settings.SHOP_CARD_ORDER_HOURS} hours."
+    cancelled = 0
+    for order in stale.iterator():
+        cancelled += cancel_unpaid(order, reason).state == Order.State.CANCELLED
+    return cancelled
+
+
+def card_payment_of(order):
+    """The card payment of a card order (status, failure message), or None."""
+    return card_sales.card_sale_payment(order.buyer, reference_of(order))
 
 
 def _issue_gift_cards(user, purchase, order_lines, recipient):

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from . import stripe_sync
+from . import services, stripe_sync
 
 
 @shared_task(
@@ -17,3 +17,9 @@ def sync_stripe_product(page_id):
     Stripe unreachable: retried after about 5 s, 10 s, 20 s ... up to an hour apart, 12 times;
     the sync writes nothing until Stripe has answered every call, so each try starts clean."""
     return stripe_sync.sync_product(page_id)
+
+
+@shared_task
+def cancel_abandoned_card_orders():
+    """Hourly from beat: card orders never paid are cancelled (``services``)."""
+    return services.cancel_abandoned_card_orders()

@@ -17,7 +17,7 @@ import os
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_cache_control, patch_vary_headers
@@ -25,11 +25,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.ratelimit import client_ip, rate_limit
+from wallet import card_sales
 from wallet.money import format_cents
 from wallet.selectors import wallet_summary
 
 from . import selectors, services
-from .errors import DownloadRefused, ShopError
+from .errors import CardPaymentFailed, DownloadRefused, ShopError
 from .forms import CheckoutForm, new_checkout_key
 from .models import ProductPage
 
@@ -192,24 +193,21 @@ def checkout(request):
         )
         if form.is_valid():
             try:
-                order = services.checkout_with_wallet(
-                    request.user,
-                    shipping=form.shipping(),
-                    idempotency_key=form.cleaned_data["idempotency_key"],
-                    gift_recipient=form.gift_recipient(),
-                )
+                order = _pay(request, form)
             except ShopError as refused:
                 error, needs_top_up, status = str(refused), refused.needs_top_up, 409
                 summary = selectors.cart_summary(services.cart_for(request), request.user)
+                if isinstance(refused, CardPaymentFailed):
+                    # That key's order is cancelled: trying again is a new order.
+                    data = request.POST.copy()
+                    data["idempotency_key"] = new_checkout_key()
+                    form = CheckoutForm(
+                        data,
+                        needs_shipping=summary.needs_shipping,
+                        has_gift_cards=summary.has_gift_cards,
+                    )
+                    form.is_valid()
             else:
-                # Usually 0; a form sent again after new items went in finds the first order.
-                services.remember_cart_count(
-                    request, services.cart_count(services.cart_for(request))
-                )
-                messages.success(
-                    request,
-                    f"Paid {format_cents(order.total_cents)} from your wallet. Thank you!",
-                )
                 return redirect(order)
         else:
             status = 400
@@ -226,12 +224,49 @@ def checkout(request):
     context = {
         "summary": summary,
         "form": form,
-        "error": error,
+        "error": error or " ".join(form.non_field_errors()),
         "needs_top_up": needs_top_up,
         "balance": balance,
         "short_cents": max(summary.total_cents - balance, 0),
+        "cards": card_sales.saved_card_summaries(request.user),
+        "card_minimum": card_sales.CARD_SALE_MIN_CENTS,
+        **card_sales.stripe_js_context(),
     }
     return _private(render(request, "shop/checkout.html", context, status=status))
+
+
+def _pay(request, form):
+    """Pay as the checkout form chose: from the wallet (paid now) or by card (paid when
+    Stripe's webhook credits the payment; the order's page follows it)."""
+    common = {
+        "shipping": form.shipping(),
+        "idempotency_key": form.cleaned_data["idempotency_key"],
+        "gift_recipient": form.gift_recipient(),
+    }
+    if form.by_card:
+        order = services.checkout_with_card(
+            request.user, payment_method_id=form.cleaned_data["payment_method"], **common
+        )
+        return order
+    order = services.checkout_with_wallet(request.user, **common)
+    # Usually 0; a form sent again after new items went in finds the first order.
+    services.remember_cart_count(request, services.cart_count(services.cart_for(request)))
+    messages.success(
+        request, f"Paid {format_cents(order.total_cents)} from your wallet. Thank you!"
+    )
+    return order
+
+
+def _card_payment_context(order):
+    """A pending card order's payment, and the client secret while the bank wants a check."""
+    if order.state != order.State.PENDING or order.payment_method != order.Method.CARD:
+        return {}
+    payment = services.card_payment_of(order)
+    client_secret = card_sales.client_secret_for(payment) if payment else None
+    if client_secret is None:
+        # Following the payment out of a bank check may have failed it, cancelling the order.
+        order.refresh_from_db(fields=["state", "cancel_reason"])
+    return {"payment": payment, "client_secret": client_secret, **card_sales.stripe_js_context()}
 
 
 # Orders and downloads ----------------------------------------------------------------------------
@@ -253,8 +288,22 @@ def order_detail(request, public_id):
     order = selectors.order_for(request.user, public_id)
     if order is None:
         raise Http404("No such order.")
+    payment_context = _card_payment_context(order)
+    if getattr(request, "htmx", False):
+        if order.state != order.State.PENDING:
+            # Paid or cancelled while the panel polled: the whole receipt changes.
+            response = HttpResponse(status=204)
+            response["HX-Refresh"] = "true"
+            return response
+        context = {"order": order, **payment_context}
+        return _private(render(request, "shop/_order_payment.html", context))
+    if order.payment_method == order.Method.CARD and order.is_paid:
+        # Paid by the webhook: the cart lost what was bought, which this session's count
+        # does not know yet.
+        services.remember_cart_count(request, services.cart_count(services.cart_for(request)))
     rows = selectors.receipt_lines(order, request.user)
     context = {
+        **payment_context,
         "order": order,
         "rows": rows,
         "has_downloads": order.is_paid and any(row.line.is_digital for row in rows),

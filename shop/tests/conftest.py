@@ -3,6 +3,11 @@ import uuid
 import pytest
 
 from shop.tests.factories import shop_site
+from wallet.tests.conftest import (  # noqa: F401 - localstripe for card checkout and sync
+    local_stripe,
+    localstripe_server,
+    stripe_settings,
+)
 
 
 @pytest.fixture(autouse=True)

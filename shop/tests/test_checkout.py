@@ -188,8 +188,8 @@ def test_the_checkout_page_shows_the_balance_and_what_is_missing(client, shop):
     html = client.get("/shop/checkout/").content.decode()
 
     assert 'data-testid="checkout-balance">$10.00<' in html
-    assert "You need $24.00 more for this order." in html
-    assert 'data-testid="pay">Pay $34.00<' in html and "disabled" in html
+    assert "Your wallet is $24.00 short for this order: top up, or pay by card below." in html
+    assert 'data-testid="pay">Pay $34.00 from wallet<' in html and "disabled" in html
     assert 'name="line1"' in html  # a physical item ships: the address is asked
 
 

@@ -11,8 +11,10 @@ from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
 from shop.models import Order, ProductPage
 from shop.tests.factories import PDF, digital, image, physical, shop_site
 from soulseer.testing.playwright import *  # noqa: F403 (Chromium launch and page fixtures)
+from soulseer.testing.playwright import log_in
 from wallet.selectors import wallet_summary
 from wallet.tests.factories import fund_wallet
+from wallet.tests.test_topup_browser import fill_card
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -119,3 +121,42 @@ def test_add_to_cart_then_check_out_with_the_wallet_then_download(browser_page, 
     page.get_by_role("link", name="← My orders").click()
     expect(page.get_by_test_id("order-row")).to_have_count(1)
     page.screenshot(path="/tmp/shop-orders.png", full_page=True)
+
+
+def test_pay_for_a_deck_with_a_new_card_and_watch_the_order_get_paid(
+    browser_page, local_stripe, live_server, shop
+):
+    page = browser_page
+    page.set_viewport_size({"width": 1280, "height": 900})
+    deck = physical(shop, "Midnight Tarot Deck", price_cents=3400, stock=2)
+    buyer = UserFactory(display_name="Ann")  # an empty wallet: the card pays
+    log_in(page, live_server, buyer)
+
+    page.goto(f"{live_server.url}{deck.url}")
+    expect(page.get_by_test_id("buy-box").locator("form[method=post]")).to_have_count(1)
+    page.get_by_test_id("add-to-cart").click()
+    expect(cart_count(page)).to_have_text("1")
+    page.goto(f"{live_server.url}/shop/checkout/")
+    expect(page.get_by_test_id("balance-short")).to_contain_text("$34.00 short")
+    expect(page.get_by_test_id("pay")).to_be_disabled()
+    page.get_by_label("Full name").fill("Ann Client")
+    page.get_by_label("Address", exact=True).fill("12 Orchard Lane")
+    page.get_by_label("City").fill("Asheville")
+    page.get_by_label("ZIP or postal code").fill("28801")
+    page.get_by_label("Country").fill("United States")
+    expect(page.get_by_label("Add a new card")).to_be_checked()
+    fill_card(page)
+    page.screenshot(path="/tmp/shop-checkout-card.png", full_page=True)
+    page.get_by_role("button", name="Pay $34.00 by card").click()
+
+    expect(page).to_have_url(re.compile(r"/shop/orders/[0-9a-f-]{36}/$"))
+    # The webhook pays it; the polled panel reloads the page into the receipt.
+    expect(page.get_by_test_id("order-state")).to_have_text("Paid · to be shipped", timeout=20_000)
+    expect(page.get_by_text("Paid by card")).to_be_visible()
+    expect(page.get_by_test_id("shipping-address")).to_contain_text("12 Orchard Lane")
+    expect(cart_count(page)).to_have_count(0)
+    page.screenshot(path="/tmp/shop-receipt-card.png", full_page=True)
+    order = Order.objects.get(buyer=buyer)
+    assert order.payment_method == Order.Method.CARD and order.is_paid
+    assert wallet_summary(buyer).balance == 0
+    assert ProductPage.objects.get(pk=deck.pk).stock == 1

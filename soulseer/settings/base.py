@@ -251,6 +251,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 30.0,
         "options": {"expires": 29},
     },
+    # Shop: card orders whose payment never came are cancelled (a late payment is refunded).
+    "shop-cancel-abandoned-card-orders": {
+        "task": "shop.tasks.cancel_abandoned_card_orders",
+        "schedule": 3600.0,
+        "options": {"expires": 3500},
+    },
 }
 
 # Readings engine.
@@ -378,6 +384,8 @@ WALLET_AUTO_RELOAD_MAX_PER_DAY = int(env("WALLET_AUTO_RELOAD_MAX_PER_DAY", "5"))
 SHOP_DOWNLOAD_MAX_BYTES = int(env("SHOP_DOWNLOAD_MAX_BYTES", str(200 * 1024 * 1024)))
 SHOP_DOWNLOAD_LIMIT = int(env("SHOP_DOWNLOAD_LIMIT", "5"))
 SHOP_DOWNLOAD_LINK_SECONDS = 300
+# A card order still unpaid this long after it was placed is cancelled.
+SHOP_CARD_ORDER_HOURS = int(env("SHOP_CARD_ORDER_HOURS", "24"))
 
 # Agora RTC (voice/video). Empty means voice/video are hidden and chat still works.
 AGORA_APP_ID = env("AGORA_APP_ID", "")
