@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
+from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F, Sum
@@ -47,6 +48,8 @@ from .storage import serves_files_itself
 # Session keys: the anonymous visitor's cart, and how many items the header says it holds.
 SESSION_CART = "shop_cart"
 SESSION_CART_COUNT = "shop_cart_count"
+# How long a shared cart count is kept; after that the header falls back to the session's.
+CART_COUNT_SECONDS = 30 * 24 * 3600
 DOWNLOAD_SALT = "shop.download"
 SHIPPING_FIELDS = ("name", "line1", "line2", "city", "postcode", "country")
 REQUIRED_SHIPPING_FIELDS = ("name", "line1", "city", "postcode", "country")
@@ -167,9 +170,27 @@ def cart_count(cart):
 
 def remember_cart_count(request, count):
     """Keep the header's count in the session, so no page pays a query for it. Written only
-    when it changes: a visitor without a session does not get one for a count of 0."""
+    when it changes: a visitor without a session does not get one for a count of 0. A
+    signed-in user's count is also shared with their other sessions (``shared_cart_count``)."""
     if request.session.get(SESSION_CART_COUNT, 0) != count:
         request.session[SESSION_CART_COUNT] = count
+    if request.user.is_authenticated:
+        share_cart_count(request.user.pk, count)
+
+
+def _count_key(user_id):
+    return f"shop:cart-count:{user_id}"
+
+
+def share_cart_count(user_id, count):
+    """After commit, tell every session of the user (their phone, another browser) how many
+    items their cart holds: the header reads it from the cache, without a query."""
+    transaction.on_commit(lambda: cache.set(_count_key(user_id), count, timeout=CART_COUNT_SECONDS))
+
+
+def shared_cart_count(user_id):
+    """The count ``share_cart_count`` last shared for the user, or None (then the session's)."""
+    return cache.get(_count_key(user_id))
 
 
 def merge_session_cart(request, user):
@@ -186,6 +207,7 @@ def merge_session_cart(request, user):
                 _merge_lines(visitor, _locked(Cart.objects.get_or_create(user=user)[0]), user)
     count = CartLine.objects.filter(cart__user=user).aggregate(n=Sum("quantity"))["n"] or 0
     request.session[SESSION_CART_COUNT] = count
+    share_cart_count(user.pk, count)
 
 
 def _merge_lines(visitor, cart, user):
@@ -479,6 +501,7 @@ def card_payment_cleared(reference, buyer):
             cart=cart, product_id__in=[line.product_id for line in order_lines]
         ).delete()
         _touch(cart)
+        share_cart_count(buyer.pk, cart_count(cart))
     if sold_out:
         transaction.on_commit(page_cache.bump)
     return True

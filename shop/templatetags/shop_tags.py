@@ -9,7 +9,7 @@ from django.utils.safestring import mark_safe
 
 from home.templatetags.soulseer_tags import absolute_url, canonical_url
 from shop.models import PHOTO_LARGE
-from shop.services import SESSION_CART_COUNT
+from shop.services import SESSION_CART_COUNT, shared_cart_count
 from wallet.money import decimal_string
 
 register = template.Library()
@@ -24,13 +24,30 @@ VARIANTS = ("desktop", "mobile")
 @register.inclusion_tag("shop/_cart_link.html", takes_context=True)
 def cart_link(context, variant="desktop", oob=False, count=None):
     """The header's cart link (``variant``: the bar's, or the phone's beside the menu) with how
-    many items the cart holds, read from the session (no query: the shop's views keep the count
-    there whenever the cart changes). ``oob``: rendered into an HTMX fragment that changed the
+    many items the cart holds, read from the session or, for a signed-in user, from what their
+    last cart change shared (no query: the shop's views keep the count whenever the cart
+    changes). ``oob``: rendered into an HTMX fragment that changed the
     cart, it replaces both of the header's links with ``count``, the count just worked out."""
     if count is None:
-        session = getattr(context.get("request"), "session", None)
-        count = session.get(SESSION_CART_COUNT, 0) if session is not None else 0
+        count = _header_count(context.get("request"))
     return {"count": count, "oob": oob, "variants": VARIANTS if oob else (variant,)}
+
+
+def _header_count(request):
+    """A signed-in user's count as their last cart change shared it (another device's
+    included), else this session's; read once per request for both of the header's links."""
+    if request is None:
+        return 0
+    if not hasattr(request, "_shop_cart_count"):
+        count = None
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            count = shared_cart_count(user.pk)
+        if count is None:
+            session = getattr(request, "session", None)
+            count = session.get(SESSION_CART_COUNT, 0) if session is not None else 0
+        request._shop_cart_count = count
+    return request._shop_cart_count
 
 
 @register.simple_tag

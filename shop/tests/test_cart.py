@@ -185,3 +185,25 @@ def test_a_visitor_who_signs_up_keeps_their_cart(client, shop):
     assert response.status_code == 302 and response["Location"] == "/shop/checkout/"
     assert lines(Cart.objects.get(user__username="moonchild")) == [("Moon deck", 2)]
     assert Cart.objects.count() == 1
+
+
+def test_a_signed_in_users_header_counts_what_their_other_device_put_in_the_cart(
+    shop, django_capture_on_commit_callbacks
+):
+    from django.test import Client
+
+    deck = physical(shop, "Moon deck")
+    user = UserFactory()
+    laptop, phone = Client(), Client()
+    laptop.force_login(user)
+    phone.force_login(user)
+    assert 'data-testid="cart-count"' not in phone.get("/shop/cart/").content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):  # the count is shared after commit
+        laptop.post(f"/shop/cart/add/{deck.pk}/", {"quantity": "3"})
+
+    header = phone.get("/").content.decode()
+    assert 'data-testid="cart-count" aria-hidden="true">3<' in header
+    with django_capture_on_commit_callbacks(execute=True):
+        laptop.post(f"/shop/cart/{deck.pk}/remove/")
+    assert 'data-testid="cart-count"' not in phone.get("/").content.decode()
