@@ -138,6 +138,18 @@ class MarketplaceSettings(BaseSiteSetting):
     minimum_rate_cents = models.PositiveIntegerField(
         default=99, help_text="Lowest per-minute rate a reader may set, in cents."
     )
+    message_price_min_cents = models.PositiveIntegerField(
+        default=500, help_text="Lowest price a reader may ask for a message reading, in cents."
+    )
+    message_price_max_cents = models.PositiveIntegerField(
+        default=20000, help_text="Highest price a reader may ask for a message reading, in cents."
+    )
+    message_reply_hours_min = models.PositiveSmallIntegerField(
+        default=2, help_text="Shortest reply time a reader may promise (a rush reading), in hours."
+    )
+    message_reply_hours_max = models.PositiveSmallIntegerField(
+        default=72, help_text="Longest reply time a reader may promise, in hours."
+    )
     support_email = models.EmailField(default="support@soulseer.local")
     footer_text = models.CharField(
         max_length=240,
@@ -150,6 +162,15 @@ class MarketplaceSettings(BaseSiteSetting):
         FieldPanel("reader_share_percent"),
         FieldPanel("intro_free_minutes"),
         FieldPanel("minimum_rate_cents"),
+        MultiFieldPanel(
+            [
+                FieldPanel("message_price_min_cents"),
+                FieldPanel("message_price_max_cents"),
+                FieldPanel("message_reply_hours_min"),
+                FieldPanel("message_reply_hours_max"),
+            ],
+            heading="Message readings",
+        ),
         FieldPanel("support_email"),
         FieldPanel("footer_text"),
     ]
@@ -160,7 +181,16 @@ class MarketplaceSettings(BaseSiteSetting):
             models.CheckConstraint(
                 condition=models.Q(reader_share_percent__lte=100),
                 name="home_settings_reader_share_le_100",
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    message_price_min_cents__gt=0,
+                    message_price_max_cents__gte=models.F("message_price_min_cents"),
+                    message_reply_hours_min__gt=0,
+                    message_reply_hours_max__gte=models.F("message_reply_hours_min"),
+                ),
+                name="home_settings_message_limits",
+            ),
         ]
 
 

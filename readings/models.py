@@ -14,6 +14,8 @@ from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary, RangeOperators
 from django.db import models
 
+from home.storage import private_storage
+
 OPEN_STATES = ("requested", "accepted", "active", "paused")
 LIVE_STATES = ("accepted", "active", "paused")
 
@@ -434,3 +436,225 @@ class Booking(models.Model):
     @property
     def holds_slot(self):
         return self.state in BOOKING_SLOT_STATES
+
+
+# Messages (issue 14): paid message readings and the client–reader inbox --------------------------
+
+
+class MessageOffer(models.Model):
+    """One of a reader's paid message readings: what it costs and how soon they promise to
+    reply ("24-hour reading", "Rush, 4 hours"), within the staff's limits
+    (``MarketplaceSettings.message_*``). Changed only by ``readings.messaging``; an offer that
+    was used is retired (``active=False``), never edited, so a request keeps what it promised."""
+
+    reader = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="message_offers"
+    )
+    title = models.CharField(max_length=80)
+    price_cents = models.PositiveIntegerField()
+    reply_hours = models.PositiveSmallIntegerField()
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["reply_hours", "price_cents", "id"]
+        indexes = [models.Index(fields=["reader", "active"], name="readings_offer_reader_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(price_cents__gt=0, reply_hours__gt=0),
+                name="readings_offer_positive",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.title} ({self.reader_id})"
+
+
+class MessageThread(models.Model):
+    """The one conversation between a client and a reader. Free follow-ups are open until
+    ``follow_ups_until`` (``MESSAGE_FOLLOW_UP_DAYS`` after the last paid reply); outside that
+    window the client writes by asking for a paid reading. ``*_read_at`` is when each side last
+    read the thread (read receipts, unread counts)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    client = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="client_threads"
+    )
+    reader = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reader_threads"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_message_at = models.DateTimeField(null=True, blank=True)
+    follow_ups_until = models.DateTimeField(null=True, blank=True)
+    client_read_at = models.DateTimeField(null=True, blank=True)
+    reader_read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-last_message_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["client", "reader"], name="readings_thread_per_pair"),
+            models.CheckConstraint(
+                condition=~models.Q(client=models.F("reader")), name="readings_thread_two_people"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["client", "-last_message_at"], name="readings_thread_client_idx"),
+            models.Index(fields=["reader", "-last_message_at"], name="readings_thread_reader_idx"),
+        ]
+
+    def __str__(self):
+        return f"thread {self.public_id}"
+
+
+class MessageRequest(models.Model):
+    """A paid message reading: the client's question in a thread, paid into a reservation
+    (``wallet.sales.reserve``) at the offer's price, with the promised reply time copied. The
+    reader's reply captures it (``answered``); no reply by ``deadline`` releases it
+    (``expired``). Each resolves exactly once (``readings.messaging``)."""
+
+    class State(models.TextChoices):
+        AWAITING = "awaiting", "Awaiting reply"
+        ANSWERED = "answered", "Answered"
+        EXPIRED = "expired", "Not answered in time"
+        CANCELLED = "cancelled", "Cancelled"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    thread = models.ForeignKey(MessageThread, on_delete=models.PROTECT, related_name="requests")
+    offer = models.ForeignKey(
+        MessageOffer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    title = models.CharField(max_length=80)
+    price_cents = models.PositiveIntegerField()
+    reply_hours = models.PositiveSmallIntegerField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.AWAITING)
+    purchase = models.OneToOneField(
+        "wallet.Purchase", on_delete=models.PROTECT, related_name="message_request"
+    )
+    hold = models.OneToOneField("wallet.Hold", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    deadline = models.DateTimeField()
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The deadline sweep: awaiting requests by deadline.
+            models.Index(
+                fields=["deadline"],
+                condition=models.Q(state="awaiting"),
+                name="readings_msgreq_due_idx",
+            )
+        ]
+        constraints = [
+            # One open paid request per thread at a time.
+            models.UniqueConstraint(
+                fields=["thread"],
+                condition=models.Q(state="awaiting"),
+                name="readings_msgreq_one_open",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state="awaiting") | models.Q(resolved_at__isnull=False),
+                name="readings_msgreq_resolved_at",
+            ),
+        ]
+
+    def __str__(self):
+        return f"message request {self.public_id} ({self.state})"
+
+
+class Message(models.Model):
+    """One message of a thread. A message whose text shares contact details is ``held`` until
+    staff clear it (only its sender sees it meanwhile); ``request`` links a paid question
+    (``kind`` question) or the reply that answered it (``kind`` reply)."""
+
+    class Kind(models.TextChoices):
+        TEXT = "text", "Message"
+        QUESTION = "question", "Paid question"
+        REPLY = "reply", "Paid reply"
+
+    class Review(models.TextChoices):
+        NONE = "", "Not held"
+        HELD = "held", "Held for review"
+        CLEARED = "cleared", "Cleared by staff"
+        REMOVED = "removed", "Removed by staff"
+
+    thread = models.ForeignKey(MessageThread, on_delete=models.CASCADE, related_name="messages")
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sent_messages"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.TEXT)
+    request = models.ForeignKey(
+        MessageRequest, null=True, blank=True, on_delete=models.PROTECT, related_name="messages"
+    )
+    body = models.TextField(max_length=5000)
+    created_at = models.DateTimeField(auto_now_add=True)
+    review = models.CharField(max_length=8, choices=Review.choices, default="", blank=True)
+    review_reason = models.CharField(max_length=200, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["thread", "created_at"], name="readings_message_thread_idx"),
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(review="held"),
+                name="readings_message_held_idx",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(body=""), name="readings_message_body_not_empty"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind="text") | models.Q(request__isnull=False),
+                name="readings_message_paid_has_request",
+            ),
+        ]
+
+    def __str__(self):
+        return f"message {self.pk} in {self.thread_id}"
+
+    @property
+    def is_visible_to_other_side(self):
+        return self.review in ("", "cleared")
+
+
+class MessageAttachment(models.Model):
+    """A file sent with a message (an image, audio or a PDF), checked by its content, kept in
+    the private storage and served only to the thread's two people."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(storage=private_storage, upload_to="messages/%Y/%m/", max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    name = models.CharField(max_length=200)
+
+    def __str__(self):
+        return self.name
+
+
+class Block(models.Model):
+    """``blocker`` does not want to hear from ``blocked``: neither may message, start a reading,
+    book or join the other's line while it stands (``readings.messaging.is_blocked``)."""
+
+    blocker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="blocks_made"
+    )
+    blocked = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="blocks_received"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["blocker", "blocked"], name="readings_block_once"),
+            models.CheckConstraint(
+                condition=~models.Q(blocker=models.F("blocked")), name="readings_block_not_self"
+            ),
+        ]

@@ -158,10 +158,11 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = BASE_DIR / "media"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    # What the shop sells as downloads, in MEDIA_ROOT/private/. No public URL: files are read
-    # only by the shop's download view, after it has checked a signed link against a paid order
+    # What the shop sells as downloads and files sent with messages, in MEDIA_ROOT/private/. No
+    # public URL: a file is read only by its app's view, after it checked who asks (the shop's
+    # download view checks a signed link against a paid order)
     # (in development the media route refuses /media/private/, see soulseer.urls).
-    "private": {"BACKEND": "shop.storage.PrivateFileSystemStorage"},
+    "private": {"BACKEND": "home.storage.PrivateFileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 # Media on S3/R2 when a bucket is configured (works in any environment).
@@ -384,6 +385,15 @@ WALLET_AUTO_RELOAD_MAX_PER_DAY = int(env("WALLET_AUTO_RELOAD_MAX_PER_DAY", "5"))
 SHOP_DOWNLOAD_MAX_BYTES = int(env("SHOP_DOWNLOAD_MAX_BYTES", str(200 * 1024 * 1024)))
 SHOP_DOWNLOAD_LIMIT = int(env("SHOP_DOWNLOAD_LIMIT", "5"))
 SHOP_DOWNLOAD_LINK_SECONDS = 300
+# Messages (readings.messaging). Free follow-ups stay open this long after a paid reply.
+MESSAGE_FOLLOW_UP_DAYS = int(env("MESSAGE_FOLLOW_UP_DAYS", "7"))
+MESSAGE_MAX_CHARS = 5000
+# Attachments: images, audio and PDF, checked by content; at most this many bytes each.
+MESSAGE_ATTACHMENT_MAX_BYTES = int(env("MESSAGE_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
+MESSAGE_ATTACHMENTS_PER_MESSAGE = 3
+# The reader is reminded when a paid request's deadline is this close.
+MESSAGE_REMINDER_HOURS = 2
+
 # A card order still unpaid this long after it was placed is cancelled.
 SHOP_CARD_ORDER_HOURS = int(env("SHOP_CARD_ORDER_HOURS", "24"))
 
