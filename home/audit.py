@@ -1,8 +1,8 @@
 """One way to write the audit log, used by every app's services, and every action it records.
 
 Action names read ``<subject>.<what happened>``: the subject a singular noun (``reading``,
-``booking``, ``queue``, ``reader``, ``review``, ``wallet``, ``order``, ``product``), what
-happened in the past tense or as the state reached (``reading.accepted``,
+``booking``, ``queue``, ``message``, ``block``, ``reader``, ``review``, ``wallet``, ``order``,
+``product``), what happened in the past tense or as the state reached (``reading.accepted``,
 ``wallet.top_up_credited``)."""
 
 from django.db import models
@@ -32,6 +32,19 @@ class Action(models.TextChoices):
     BOOKING_NO_SHOW_READER = "booking.no_show_reader"
 
     QUEUE_JOINED = "queue.joined"
+
+    MESSAGE_OFFER_SAVED = "message.offer_saved"
+    MESSAGE_OFFER_RETIRED = "message.offer_retired"
+    MESSAGE_ASKED = "message.asked"
+    MESSAGE_REPLIED = "message.replied"
+    MESSAGE_EXPIRED = "message.expired"
+    MESSAGE_CANCELLED = "message.cancelled"
+    MESSAGE_HELD = "message.held"
+    MESSAGE_CLEARED = "message.cleared"
+    MESSAGE_REMOVED = "message.removed"
+
+    BLOCK_ADDED = "block.added"
+    BLOCK_LIFTED = "block.lifted"
 
     READER_PRESENCE_CHANGED = "reader.presence_changed"
     READER_PRESENCE_LAPSED = "reader.presence_lapsed"

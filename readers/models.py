@@ -397,6 +397,7 @@ class Notification(models.Model):
         READER_ONLINE = "reader_online", "Reader online"
         APPLICATION = "application", "Reader application"
         BOOKING = "booking", "Booking"
+        MESSAGE = "message", "Message"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

@@ -64,6 +64,7 @@ from wallet.errors import InsufficientFunds, SpendingLimitReached
 from wallet.money import format_cents
 
 from . import presence, services, settlement
+from .blocks import check_not_blocked
 from .errors import BookingError, SlotTaken
 from .models import Booking, ReadingSession
 from .settlement import TRANSITIONS, can_transition  # noqa: F401 (the booking API names them)
@@ -213,7 +214,8 @@ def book(client, reader_page, *, channel, starts_at, length_minutes):
 
     Refuses (``BookingError``, nothing written, no hold): a reader without an account, the
     client's own page, a channel the reader does not offer, a length not in ``BOOKING_LENGTHS``,
-    a time in the past, too soon or not among the reader's free slots, a client already booked
+    either side blocked the other (``Blocked``, a ``ReadingError``), a time in the past, too
+    soon or not among the reader's free slots, a client already booked
     at an overlapping time, a wallet balance below the price, or a spending limit. Otherwise
     places a wallet hold for the price (key ``booking:<public_id>:hold``) and returns the booking,
     ``pending`` or (``auto_accept_bookings``) ``accepted``. A concurrent booking of an
@@ -226,6 +228,7 @@ def book(client, reader_page, *, channel, starts_at, length_minutes):
         raise BookingError("This reader does not take bookings.")
     if reader_page.user_id == client.pk:
         raise BookingError("You cannot book a reading with yourself.")
+    check_not_blocked(client, reader_page.user_id, lock=False)
     page = ReaderPage.objects.select_related("user").get(pk=reader_page.pk)
     reader = page.user
     price = quote(page, channel, length_minutes)
@@ -275,6 +278,7 @@ def book(client, reader_page, *, channel, starts_at, length_minutes):
     )
     try:
         with transaction.atomic():
+            check_not_blocked(client, reader)
             _serialise_bookings_of(reader.pk)
             at = services.db_now()
             booking.decided_at = at if auto else None
@@ -439,9 +443,10 @@ def cancellation_terms(booking, at=None):
     }
 
 
-def cancel(booking, actor, reason=""):
+def cancel(booking, actor, reason="", *, waive_fee=False):
     """pending/accepted -> cancelled, before the reading started. The client pays what
-    ``cancellation_terms`` says; a reader (or staff) cancelling releases everything."""
+    ``cancellation_terms`` says; a reader (or staff) cancelling releases everything, and so
+    does ``waive_fee`` (a block between the two, ``readings.messaging.block``)."""
     with transaction.atomic():
         locked = _lock(booking)
         role = services.party_role(locked, actor)
@@ -452,7 +457,7 @@ def cancel(booking, actor, reason=""):
                 f"This booking is {locked.get_state_display().lower()} and cannot be cancelled."
             )
         at = services.db_now()
-        if role == "client":
+        if role == "client" and not waive_fee:
             charge = cancellation_terms(locked, at)["charge_cents"]
         else:
             charge = 0
@@ -557,10 +562,14 @@ def join(booking, user):
 
     The first to join opens the session (accepted: the reading room waits for the other side);
     when both have joined it starts (active, paid from the hold, not billed per minute). Joining
-    again returns the same session. Refuses (``BookingError``) outside the join window, before
+    again returns the same session. Refuses (``Blocked``) when either side blocked the other,
+    and (``BookingError``) outside the join window, before
     the reader accepted, or when either side is still in another live reading.
     """
     with transaction.atomic():
+        # The pair's lock first: the order ``messaging.block`` takes it before the booking's.
+        other_id = booking.reader_id if user.pk == booking.client_id else booking.client_id
+        check_not_blocked(user, other_id)
         locked = _lock(booking)
         role = services.party_role(locked, user)
         at = services.db_now()

@@ -641,7 +641,7 @@ class MessageAttachment(models.Model):
 
 class Block(models.Model):
     """``blocker`` does not want to hear from ``blocked``: neither may message, start a reading,
-    book or join the other's line while it stands (``readings.messaging.is_blocked``)."""
+    book or join the other's line while it stands (``readings.blocks.is_blocked``)."""
 
     blocker = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="blocks_made"

@@ -31,6 +31,7 @@ from wallet import sales
 from wallet.money import format_cents
 
 from . import events
+from .blocks import check_not_blocked
 from .errors import CannotReadYourself, QueueError, QueueNeedsTopUp
 from .models import LIVE_STATES, QueueEntry, ReadingSession
 from .rules import db_now, min_start_minutes
@@ -189,12 +190,14 @@ def mark_free(reader_id):
 
 def join_queue(client, reader_page):
     """Wait for a busy reader. Returns the ``QueueEntry`` (the existing one when already
-    waiting). Refuses yourself and readers who are online (request directly) or offline."""
+    waiting). Refuses yourself, a reader either side has blocked (``Blocked``) and readers who
+    are online (request directly) or offline."""
     reader_id = reader_page.user_id
     if reader_id is None:
         raise QueueError("This reader cannot take readings.")
     if reader_id == client.pk:
         raise CannotReadYourself()
+    check_not_blocked(client, reader_id, lock=False)
     current = presence_of(reader_page.user)
     if current == _presence().OFFLINE:
         raise QueueError("This reader is offline; the queue is only for busy readers.")
@@ -215,6 +218,7 @@ def join_queue(client, reader_page):
         raise QueueError("This reader is free now: start a reading instead of queueing.")
     try:
         with transaction.atomic():
+            check_not_blocked(client, reader_id)
             entry = QueueEntry.objects.create(client=client, reader_id=reader_id)
             record_event("queue.joined", actor=client, target=entry, reader_id=reader_id)
             if current == _presence().ONLINE:

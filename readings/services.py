@@ -49,6 +49,7 @@ from wallet.errors import InsufficientFunds, SpendingLimitReached
 from wallet.money import format_cents
 
 from . import events, metering, presence, settlement
+from .blocks import check_not_blocked
 from .errors import (
     AlreadyInReading,
     CannotReadYourself,
@@ -131,7 +132,8 @@ def request_reading(client, reader_page, channel):
 
     Refuses (``ReadingError``, nothing written) when: the channel is unknown; the reader is
     offline or busy (or the reader is reserved for the next client of their queue); the client
-    is the reader; the client already has an open reading (also enforced by a partial UNIQUE
+    is the reader; either has blocked the other (``Blocked``); the client already has an open
+    reading (also enforced by a partial UNIQUE
     index, so two requests at once create one session); the wallet cannot pay
     ``MIN_START_MINUTES`` paid minutes (free intro minutes need no balance, the first paid
     minute does); or the client's spending limit would refuse that much. The rate and the reader
@@ -146,9 +148,11 @@ def request_reading(client, reader_page, channel):
         raise ReaderUnavailable()
     if reader_user_id == client.pk:
         raise CannotReadYourself()
+    check_not_blocked(client, reader_user_id, lock=False)
     market = marketplace_settings()
     try:
         with transaction.atomic():
+            check_not_blocked(client, reader_user_id)
             page = (
                 ReaderPage.objects.select_for_update(of=("self",))
                 .only("pk", "presence", "user_id", f"{channel}_rate_cents")

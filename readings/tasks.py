@@ -36,3 +36,34 @@ def sweep_bookings():
     from .bookings import sweep_bookings as sweep
 
     return sweep()
+
+
+@shared_task(ignore_result=True)
+def expire_message_requests():
+    """Paid questions past their deadline are released to the client
+    (readings.messaging.expire_due; safe to overlap and repeat)."""
+    from .messaging import expire_due
+
+    return expire_due()
+
+
+@shared_task(ignore_result=True)
+def remind_message_requests():
+    """Readers hear once when a paid question's deadline is close (readings.messaging)."""
+    from .messaging import remind_due
+
+    return remind_due()
+
+
+@shared_task(
+    ignore_result=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=6,
+)
+def send_message_email(address, subject, text):
+    """The email of a message notification, sent after the notification's commit."""
+    from .messaging import send_notification_email
+
+    send_notification_email(address, subject, text)

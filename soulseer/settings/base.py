@@ -252,6 +252,17 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 30.0,
         "options": {"expires": 29},
     },
+    # Messages: paid questions past their deadline are released; readers are reminded first.
+    "readings-expire-message-requests": {
+        "task": "readings.tasks.expire_message_requests",
+        "schedule": 60.0,
+        "options": {"expires": 59},
+    },
+    "readings-remind-message-requests": {
+        "task": "readings.tasks.remind_message_requests",
+        "schedule": 300.0,
+        "options": {"expires": 299},
+    },
     # Shop: card orders whose payment never came are cancelled (a late payment is refunded).
     "shop-cancel-abandoned-card-orders": {
         "task": "shop.tasks.cancel_abandoned_card_orders",
