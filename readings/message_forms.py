@@ -1,0 +1,1 @@
+"""Placeholder: the inbox UI (message_forms) is written beside readings.messaging."""

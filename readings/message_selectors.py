@@ -1,0 +1,1 @@
+"""Placeholder: the inbox UI (message_selectors) is written beside readings.messaging."""

@@ -1,0 +1,1 @@
+"""Placeholder: the inbox UI (message_views) is written beside readings.messaging."""
