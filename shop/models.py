@@ -331,6 +331,9 @@ class Order(models.Model):
     charge pays every line, each seller reader their share. Prices, titles and shares are
     copied onto the lines at checkout, so later edits to a product never change an order."""
 
+    # Nothing in content refers to an order: Wagtail's reference index would only add writes.
+    wagtail_reference_index_ignore = True
+
     class State(models.TextChoices):
         PENDING = "pending", "Pending"
         PAID = "paid", "Paid"
