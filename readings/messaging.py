@@ -584,6 +584,8 @@ def ask(client, reader, offer, body, attachments=(), *, idempotency_key):
         raise CannotMessageYourself()
     if not getattr(reader, "is_reader", False):
         raise NotAReader()
+    if offer is None:
+        raise OfferUnavailable("Choose one of the reader's message readings.")
     check_not_blocked(client, reader, lock=False)
     text = _clean_body(body)
     checked = validate_attachments(attachments)
@@ -828,13 +830,15 @@ def _expire_one(pk, now):
         if locked is None or Message.objects.filter(request=locked, review=Review.HELD).exists():
             return False
         thread = locked.thread
+        # ``now`` is the cut-off the sweep was given; what happened is stamped with the real time.
+        at = db_now()
         _release_locked(
             locked,
-            now,
+            at,
             state=RequestState.EXPIRED,
             description=f"Released: no reply from {_name(thread.reader)} in time",
         )
-        services.record_missed_request(thread.reader_id, now)
+        services.record_missed_request(thread.reader_id, at)
         record_event(
             "message.expired",
             target=locked,

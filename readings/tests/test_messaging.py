@@ -335,9 +335,7 @@ def test_editing_an_unused_offer_changes_it_in_place(reader, offer):
     assert MessageOffer.objects.get(pk=offer.pk).price_cents == 2_500
 
 
-def test_editing_a_used_offer_retires_it_and_the_request_keeps_its_terms(
-    client, reader, offer
-):
+def test_editing_a_used_offer_retires_it_and_the_request_keeps_its_terms(client, reader, offer):
     request = ask(client, reader, offer)
 
     saved = messaging.save_offer(
@@ -441,3 +439,38 @@ def test_replying_to_a_thread_you_are_not_part_of_is_refused(client, reader, off
     assert request.state == "awaiting"
     assert wallet_summary(stranger).earnings == 0
     assert Message.objects.count() == 1
+
+
+# Audit and the beat tasks ------------------------------------------------------------------------
+
+
+def test_asks_replies_expiries_and_blocks_are_audited(client, reader, offer):
+    from home.models import AuditEvent
+
+    answered = ask(client, reader, offer)
+    messaging.reply(reader, answered, "Yes.")
+    expired = ask(client, reader, offer, body="And the job?")
+    past_deadline(expired)
+    messaging.expire_due()
+    messaging.block(client, reader)
+
+    actions = list(AuditEvent.objects.order_by("id").values_list("action", flat=True))
+    for action in ("message.asked", "message.replied", "message.expired", "block.added"):
+        assert action in actions
+    asked = AuditEvent.objects.filter(action="message.asked").first()
+    assert asked.actor == client and asked.data["price_cents"] == PRICE
+
+
+def test_the_beat_tasks_run_the_sweeps(client, reader, offer, settings):
+    from readings import tasks
+
+    schedule = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert {
+        "readings.tasks.expire_message_requests",
+        "readings.tasks.remind_message_requests",
+    } <= schedule
+    request = ask(client, reader, offer)
+    MessageRequest.objects.filter(pk=request.pk).update(deadline=db_now() + timedelta(hours=1))
+    assert tasks.remind_message_requests() == 1
+    past_deadline(request)
+    assert tasks.expire_message_requests() == 1
