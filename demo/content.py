@@ -1137,3 +1137,23 @@ PRODUCTS = [
         ],
     },
 ]
+
+
+# The community's boards (staff content; the demo writes no posts: every post is someone's).
+FORUM_BOARDS = [
+    {
+        "slug": "tarot-and-cards",
+        "name": "Tarot and oracle cards",
+        "description": "Spreads, meanings and the card that keeps turning up.",
+    },
+    {
+        "slug": "dreams-and-signs",
+        "name": "Dreams and signs",
+        "description": "Dreams you can't shake and signs you keep seeing.",
+    },
+    {
+        "slug": "using-soulseer",
+        "name": "Using SoulSeer",
+        "description": "Questions about readings, the wallet, bookings and the shop.",
+    },
+]

@@ -2,8 +2,8 @@
 
 Action names read ``<subject>.<what happened>``: the subject a singular noun (``reading``,
 ``booking``, ``queue``, ``message``, ``block``, ``reader``, ``review``, ``wallet``, ``order``,
-``product``), what happened in the past tense or as the state reached (``reading.accepted``,
-``wallet.top_up_credited``)."""
+``product``, ``forum``), what happened in the past tense or as the state reached
+(``reading.accepted``, ``wallet.top_up_credited``)."""
 
 from django.db import models
 
@@ -64,6 +64,9 @@ class Action(models.TextChoices):
     ORDER_FULFILLED = "order.fulfilled"
     ORDER_REFUNDED = "order.refunded"
     ORDER_DOWNLOADED = "order.downloaded"
+
+    FORUM_THREAD_STARTED = "forum.thread_started"
+    FORUM_POSTED = "forum.posted"
 
     PRODUCT_STOCK_CHANGED = "product.stock_changed"
     PRODUCT_STRIPE_SYNCED = "product.stripe_synced"

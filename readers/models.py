@@ -398,6 +398,7 @@ class Notification(models.Model):
         APPLICATION = "application", "Reader application"
         BOOKING = "booking", "Booking"
         MESSAGE = "message", "Message"
+        FORUM = "forum", "Forum"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

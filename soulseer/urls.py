@@ -22,6 +22,7 @@ urlpatterns = [
     # The cart, checkout, orders and downloads, beside the Wagtail shop pages under /shop/ (a
     # path none of these match falls through to Wagtail below).
     path("shop/", include("shop.urls", namespace="shop")),
+    path("community/", include("community.urls", namespace="community")),
     path("", include("social_django.urls", namespace="social")),
     # Ahead of dj-stripe's own route for the same path (see StripeWebhookView).
     path("stripe/webhook/<uuid:uuid>/", StripeWebhookView.as_view(), name="stripe_webhook"),

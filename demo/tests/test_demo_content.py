@@ -13,6 +13,7 @@ from wagtail.models import Page, PageLogEntry, ReferenceIndex, Revision, Site
 
 from accounts.models import User
 from accounts.tests.factories import UserFactory
+from community.models import ForumCategory, Post
 from demo import content as demo_content
 from demo import downloads as demo_downloads
 from demo import images as demo_images
@@ -83,6 +84,8 @@ def test_demo_content_builds_a_published_site_at_the_default_site_root(fast_imag
         "privacy",
     }
     assert Specialty.objects.count() >= 10
+    # The forum's boards, empty: the demo writes nobody's posts.
+    assert ForumCategory.objects.count() == 3 and not Post.objects.exists()
     assert "Created" in output
 
     site = Site.objects.get(is_default_site=True)

@@ -405,6 +405,12 @@ MESSAGE_ATTACHMENTS_PER_MESSAGE = 3
 # The reader is reminded when a paid request's deadline is this close.
 MESSAGE_REMINDER_HOURS = 2
 
+# Forum (community.services): posts (threads included) per person per hour; accounts less than
+# a day old or never topped up get the second, tighter limit.
+FORUM_POSTS_PER_HOUR = int(env("FORUM_POSTS_PER_HOUR", "30"))
+FORUM_NEW_ACCOUNT_POSTS_PER_HOUR = int(env("FORUM_NEW_ACCOUNT_POSTS_PER_HOUR", "5"))
+FORUM_PAGE_SIZE = 20
+
 # A card order still unpaid this long after it was placed is cancelled.
 SHOP_CARD_ORDER_HOURS = int(env("SHOP_CARD_ORDER_HOURS", "24"))
 

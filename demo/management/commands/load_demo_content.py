@@ -32,6 +32,7 @@ from wagtail.signal_handlers import disable_reference_index_auto_update
 from wagtail.utils.file import hash_filelike
 
 from accounts.models import User
+from community.models import ForumCategory
 from demo import content
 from demo import downloads as demo_downloads
 from demo import images as demo_images
@@ -128,6 +129,7 @@ class Command(BaseCommand):
         self.load_standard_pages(home)
         shop_index = self.child_page(home, ShopIndexPage, **content.SHOP_INDEX)
         self.load_products(shop_index, demo_collection)
+        self.load_forum_boards()
 
         if home_created:
             # The home body points at readers and help pages, so it is filled in last.
@@ -379,6 +381,19 @@ class Command(BaseCommand):
         for data in content.STANDARD_PAGES:
             self.child_page(home, StandardPage, **data)
         self.progress("About, terms and privacy pages")
+
+    def load_forum_boards(self):
+        for position, data in enumerate(content.FORUM_BOARDS):
+            _, created = ForumCategory.objects.get_or_create(
+                slug=data["slug"],
+                defaults={
+                    "name": data["name"],
+                    "description": data["description"],
+                    "position": position,
+                },
+            )
+            if created:
+                self.count("forum boards")
 
     def load_products(self, index, collection):
         for data in content.PRODUCTS:
