@@ -36,3 +36,8 @@ class NotAllowed(ForumError):
 class PostingTooFast(ForumError):
     default_message = "You're posting too fast: please wait a while."
     status = 429
+
+
+class AlreadyReported(ForumError):
+    default_message = "You reported this already: our team will look at it."
+    status = 409

@@ -5,7 +5,7 @@ from django import forms
 
 from accounts.forms import StyledFormMixin
 
-from .models import MAX_POST_CHARS, MAX_TITLE_CHARS
+from .models import MAX_POST_CHARS, MAX_TITLE_CHARS, Report
 
 
 class PostForm(StyledFormMixin, forms.Form):
@@ -31,3 +31,22 @@ class ThreadForm(PostForm):
         error_messages={"required": "Give the thread a title."},
     )
     field_order = ["title", "body"]
+
+
+class ReportForm(StyledFormMixin, forms.Form):
+    reason = forms.ChoiceField(
+        label="What is wrong?",
+        choices=Report.Reason.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose why you are reporting this."},
+    )
+    details = forms.CharField(
+        label="Anything our moderators should know (optional)",
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.style_fields()

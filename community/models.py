@@ -11,7 +11,7 @@ from django.urls import reverse
 from wagtail.search import index
 
 # The forum's own pages under /community/: no board may take their names as its slug.
-RESERVED_SLUGS = frozenset({"search", "t"})
+RESERVED_SLUGS = frozenset({"search", "t", "report"})
 # Longest post and thread title anyone may write.
 MAX_POST_CHARS = 10_000
 MAX_TITLE_CHARS = 160
@@ -149,3 +149,128 @@ class Subscription(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["thread", "user"], name="community_subscribe_once")
         ]
+
+
+class Report(models.Model):
+    """Someone's report of a post, a thread, a review, a message, a reader's page or a reading
+    to the moderators, with a reason. Exactly one of the target fields is set; one report per
+    person and target. Enough reports from different people hide a post or thread until staff
+    look (``FORUM_AUTO_HIDE_REPORTS``)."""
+
+    class Reason(models.TextChoices):
+        SPAM = "spam", "Spam or advertising"
+        HARASSMENT = "harassment", "Harassment or hate"
+        CONTACT = "contact", "Sharing contact details or taking clients off-site"
+        SCAM = "scam", "Scam or fraud"
+        EXPLICIT = "explicit", "Sexual or violent content"
+        MISINFO = "misleading", "Misleading claims (health, money, guarantees)"
+        OTHER = "other", "Something else"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        ACTIONED = "actioned", "Action taken"
+        DISMISSED = "dismissed", "Dismissed"
+
+    TARGETS = ("post", "thread", "review", "message", "reader_page", "session")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reports_made"
+    )
+    post = models.ForeignKey(Post, null=True, blank=True, on_delete=models.CASCADE)
+    thread = models.ForeignKey(Thread, null=True, blank=True, on_delete=models.CASCADE)
+    review = models.ForeignKey(
+        "readers.Review", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    message = models.ForeignKey(
+        "readings.Message", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    reader_page = models.ForeignKey(
+        "readers.ReaderPage", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    session = models.ForeignKey(
+        "readings.ReadingSession",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    # Whose content it is (the post's author, the reader of the page...), kept for the queue.
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reports_received",
+    )
+    reason = models.CharField(max_length=12, choices=Reason.choices)
+    details = models.TextField(max_length=1000, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(status="open"),
+                name="community_report_open_idx",
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(post__isnull=False, thread__isnull=True, review__isnull=True)
+                    & models.Q(message__isnull=True, reader_page__isnull=True, session__isnull=True)
+                )
+                | (
+                    models.Q(post__isnull=True, thread__isnull=False, review__isnull=True)
+                    & models.Q(message__isnull=True, reader_page__isnull=True, session__isnull=True)
+                )
+                | (
+                    models.Q(post__isnull=True, thread__isnull=True, review__isnull=False)
+                    & models.Q(message__isnull=True, reader_page__isnull=True, session__isnull=True)
+                )
+                | (
+                    models.Q(post__isnull=True, thread__isnull=True, review__isnull=True)
+                    & models.Q(
+                        message__isnull=False, reader_page__isnull=True, session__isnull=True
+                    )
+                )
+                | (
+                    models.Q(post__isnull=True, thread__isnull=True, review__isnull=True)
+                    & models.Q(
+                        message__isnull=True, reader_page__isnull=False, session__isnull=True
+                    )
+                )
+                | (
+                    models.Q(post__isnull=True, thread__isnull=True, review__isnull=True)
+                    & models.Q(
+                        message__isnull=True, reader_page__isnull=True, session__isnull=False
+                    )
+                ),
+                name="community_report_one_target",
+            ),
+        ] + [
+            models.UniqueConstraint(
+                fields=["reporter", target],
+                condition=models.Q(**{f"{target}__isnull": False}),
+                name=f"community_report_once_per_{target}",
+            )
+            for target in ("post", "thread", "review", "message", "reader_page", "session")
+        ]
+
+    def __str__(self):
+        return f"report {self.public_id} ({self.get_reason_display()})"
+
+    @property
+    def target_name(self):
+        return next(name for name in self.TARGETS if getattr(self, f"{name}_id"))
+
+    @property
+    def target(self):
+        return getattr(self, self.target_name)

@@ -7,13 +7,15 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import selectors, services
+from . import reports, selectors, services
 from .errors import ForumError
-from .forms import PostForm, ThreadForm
+from .forms import PostForm, ReportForm, ThreadForm
 from .models import Reaction
 
 
@@ -135,3 +137,57 @@ def search(request):
     query = request.GET.get("q", "")[:200]
     results = selectors.search(request.user, query)
     return render(request, "community/search.html", {"query": query, "results": results})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def report(request, kind, ref):
+    """Report something the visitor can see (anything else is not found)."""
+    field, target = reports.reportable(request.user, kind, ref)
+    if target is None:
+        raise Http404("Nothing to report here.")
+    form, status = ReportForm(), 200
+    back = _back_to(request, field, target)
+    if request.method == "POST":
+        form = ReportForm(request.POST)
+        if form.is_valid():
+            try:
+                reports.report(
+                    request.user,
+                    field,
+                    target,
+                    form.cleaned_data["reason"],
+                    form.cleaned_data["details"],
+                )
+            except ForumError as refused:
+                form.add_error(None, str(refused))
+                status = refused.status
+            else:
+                messages.success(
+                    request,
+                    "Thank you: our moderators will look at it. We don't share who reported.",
+                )
+                return redirect(back)
+        else:
+            status = 400
+    context = {"form": form, "noun": reports.NOUNS[field], "target": target, "back": back}
+    return render(request, "community/report.html", context, status=status)
+
+
+def _back_to(request, field, target):
+    """Where the reporter returns to: the thing itself, when it has a page."""
+    if field == "post":
+        return f"{target.thread.get_absolute_url()}#post-{target.pk}"
+    if field == "thread":
+        return target.get_absolute_url()
+    if field == "reader_page":
+        return target.url
+    if field == "review":
+        return target.reader_page.url
+    return (
+        request.GET.get("next")
+        if url_has_allowed_host_and_scheme(
+            request.GET.get("next"), allowed_hosts={request.get_host()}
+        )
+        else "/"
+    )

@@ -2,7 +2,7 @@
 
 Action names read ``<subject>.<what happened>``: the subject a singular noun (``reading``,
 ``booking``, ``queue``, ``message``, ``block``, ``reader``, ``review``, ``wallet``, ``order``,
-``product``, ``forum``), what happened in the past tense or as the state reached
+``product``, ``forum``, ``report``), what happened in the past tense or as the state reached
 (``reading.accepted``, ``wallet.top_up_credited``)."""
 
 from django.db import models
@@ -67,6 +67,8 @@ class Action(models.TextChoices):
 
     FORUM_THREAD_STARTED = "forum.thread_started"
     FORUM_POSTED = "forum.posted"
+    FORUM_AUTO_HIDDEN = "forum.auto_hidden"
+    REPORT_FILED = "report.filed"
 
     PRODUCT_STOCK_CHANGED = "product.stock_changed"
     PRODUCT_STRIPE_SYNCED = "product.stripe_synced"

@@ -410,6 +410,8 @@ MESSAGE_REMINDER_HOURS = 2
 FORUM_POSTS_PER_HOUR = int(env("FORUM_POSTS_PER_HOUR", "30"))
 FORUM_NEW_ACCOUNT_POSTS_PER_HOUR = int(env("FORUM_NEW_ACCOUNT_POSTS_PER_HOUR", "5"))
 FORUM_PAGE_SIZE = 20
+# Reports from this many different people hide a post or thread until a moderator looks.
+FORUM_AUTO_HIDE_REPORTS = int(env("FORUM_AUTO_HIDE_REPORTS", "3"))
 
 # A card order still unpaid this long after it was placed is cancelled.
 SHOP_CARD_ORDER_HOURS = int(env("SHOP_CARD_ORDER_HOURS", "24"))
@@ -453,6 +455,21 @@ if AWS_STORAGE_BUCKET_NAME:
             _csp_img_src.append(
                 f"https://{AWS_STORAGE_BUCKET_NAME}.s3.{AWS_S3_REGION_NAME}.amazonaws.com"
             )
+_csp_media_src = [SELF]
+if AWS_STORAGE_BUCKET_NAME:
+    # Message attachments (images shown in a thread, audio played there) are presigned links to
+    # the private bucket's own host, never the public custom domain.
+    _private_bucket = STORAGES["private"]["OPTIONS"]["bucket_name"]
+    if AWS_S3_ENDPOINT_URL:
+        _private_origins = [_origin(AWS_S3_ENDPOINT_URL)]
+    else:
+        _private_origins = [f"https://{_private_bucket}.s3.amazonaws.com"]
+        if AWS_S3_REGION_NAME:
+            _private_origins.append(
+                f"https://{_private_bucket}.s3.{AWS_S3_REGION_NAME}.amazonaws.com"
+            )
+    _csp_img_src += [origin for origin in _private_origins if origin not in _csp_img_src]
+    _csp_media_src += _private_origins
 _csp_form_action = [SELF]
 if AUTH0_ENABLED:
     # "Continue with Auth0" posts to us and is redirected to the tenant; Chromium applies
@@ -470,7 +487,7 @@ SECURITY_POLICY_DIRECTIVES = {
     "connect-src": [SELF],
     # Readers' introduction videos (readers.video.embed_url).
     "frame-src": [SELF, "https://www.youtube-nocookie.com", "https://player.vimeo.com"],
-    "media-src": [SELF],
+    "media-src": _csp_media_src,
     "worker-src": [SELF],
     "object-src": [NONE],
     "base-uri": [SELF],
