@@ -69,6 +69,7 @@ class Action(models.TextChoices):
     FORUM_POSTED = "forum.posted"
     FORUM_AUTO_HIDDEN = "forum.auto_hidden"
     REPORT_FILED = "report.filed"
+    REPORT_RESOLVED = "report.resolved"
 
     PRODUCT_STOCK_CHANGED = "product.stock_changed"
     PRODUCT_STRIPE_SYNCED = "product.stripe_synced"
