@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import booking_views, views
+from . import booking_views, message_views, views
 
 app_name = "readings"
 
@@ -35,6 +35,31 @@ urlpatterns = [
     path("bookings/<uuid:public_id>/accept/", booking_views.booking_accept, name="booking_accept"),
     path(
         "bookings/<uuid:public_id>/decline/", booking_views.booking_decline, name="booking_decline"
+    ),
+    # Messages: the inbox, threads by public_id, paid message readings by reader page id.
+    path("messages/", message_views.inbox, name="message_inbox"),
+    path("messages/unread/", message_views.unread_badge, name="message_unread_badge"),
+    path("messages/offers/", message_views.message_offers, name="message_offers"),
+    path("messages/desk/", message_views.desk_messages, name="message_desk"),
+    path("messages/new/<int:page_id>/", message_views.message_new, name="message_new"),
+    path(
+        "messages/reader/<int:page_id>/",
+        message_views.reader_page_offers,
+        name="message_reader_offers",
+    ),
+    path(
+        "messages/attachments/<uuid:public_id>/",
+        message_views.message_attachment,
+        name="message_attachment",
+    ),
+    path("messages/<uuid:public_id>/", message_views.thread_page, name="message_thread"),
+    path("messages/<uuid:public_id>/send/", message_views.thread_send, name="message_send"),
+    path("messages/<uuid:public_id>/reply/", message_views.thread_reply, name="message_reply"),
+    path("messages/<uuid:public_id>/block/", message_views.message_block, name="message_block"),
+    path(
+        "messages/<uuid:public_id>/unblock/",
+        message_views.message_unblock,
+        name="message_unblock",
     ),
     path("<uuid:public_id>/", views.session_page, name="session"),
     path("<uuid:public_id>/status/", views.waiting_status, name="waiting_status"),

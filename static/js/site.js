@@ -111,4 +111,24 @@
   }
   document.addEventListener("DOMContentLoaded", queueOffer);
   document.addEventListener("htmx:load", queueOffer);
+
+  // A message thread opens at its first unread message (or its newest), and shows the newest
+  // again after the person's own post; the paid question's button names the chosen price.
+  document.addEventListener("DOMContentLoaded", function () {
+    if (!document.querySelector("[data-thread-live]")) return;
+    var firstNew = document.querySelector("[data-first-new]");
+    var end = firstNew || document.getElementById("thread-end");
+    if (end) end.scrollIntoView({block: firstNew ? "center" : "nearest"});
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (!event.target || event.target.id !== "thread-body") return;
+    var end = document.getElementById("thread-end");
+    if (end) end.scrollIntoView({block: "nearest"});
+  });
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (!input.matches || !input.matches("input[type=radio][data-price]")) return;
+    var label = input.form && input.form.querySelector("[data-chosen-price]");
+    if (label) label.textContent = input.getAttribute("data-price");
+  });
 })();
