@@ -827,14 +827,36 @@ HELP_PAGES = [
         "summary": "Ask a question in writing and get a considered answer, even when offline.",
         "body": [
             paragraph(
-                "Some readers accept written questions for a fixed price shown on their profile. "
-                "Write your question with as much context as you like; the price is held in "
-                "your wallet while the reader prepares a reply."
+                "Some readers answer questions in writing. Their page then shows “Send a "
+                "message reading” with each reading they offer: its price and the time within "
+                "which they promise to reply (for example 24 hours, or a rush reading in 4 hours "
+                "at a higher price)."
+            ),
+            heading("How it works"),
+            bullets(
+                "Choose a reading, write your question (up to 5,000 characters) and, if you "
+                "like, attach up to 3 images, audio recordings or PDF files of up to 10 MB each.",
+                "The price is reserved in your wallet when you send, not charged. If your "
+                "balance is too low you are asked to top up first, and nothing is reserved.",
+                "The reply time starts when your question reaches the reader. When they reply "
+                "in time, the reservation pays for the reading and the answer appears in your "
+                "inbox (Inbox in the header); you are told in the app and by email.",
+                "If the reader does not reply within the promised time, everything reserved "
+                "goes back to your wallet automatically and you are told.",
+                "After a reply you can send free follow-up messages in the same conversation "
+                "for 7 days. After that, ask for another paid reading there.",
+            ),
+            heading("Contact details"),
+            paragraph(
+                "Messages that share contact details (email addresses, phone numbers, links or "
+                "names on other apps) are held until our team checks them; only you see a held "
+                "message meanwhile. A held question's reply time starts once it is cleared, and "
+                "if our team removes it, its price goes back to your wallet."
             ),
             paragraph(
-                "When the reader replies, the hold is charged and the answer appears in your "
-                "inbox. If they do not reply within the promised time, the hold is released back "
-                "to your wallet automatically."
+                "You can block someone from the conversation's menu: neither of you can then "
+                "message, book or start a reading with the other, and anything reserved between "
+                "you is released."
             ),
         ],
     },
