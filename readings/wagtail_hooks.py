@@ -16,6 +16,7 @@ from django.utils.text import Truncator
 from django.utils.timezone import localtime
 from wagtail import hooks
 from wagtail_modeladmin.options import ModelAdmin, modeladmin_register
+from wagtail_modeladmin.views import IndexView
 
 from home.admin import ReadOnlyPermissionHelper
 
@@ -90,8 +91,13 @@ class HeldMessagePermissionHelper(ReadOnlyPermissionHelper):
         return user.has_perm(MODERATE_MESSAGES)
 
 
+class HeldMessageIndexView(IndexView):
+    page_title = "Held messages"
+
+
 class HeldMessageAdmin(ModelAdmin):
     model = Message
+    index_view_class = HeldMessageIndexView
     permission_helper_class = HeldMessagePermissionHelper
     menu_label = "Held messages"
     menu_icon = "warning"

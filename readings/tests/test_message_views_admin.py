@@ -59,6 +59,7 @@ def test_the_held_queue_lists_oldest_first_with_sender_thread_text_and_reason():
 
     body = web.get(LISTING).content.decode()
 
+    assert "<h1" in body and "Held messages" in body
     assert body.index("+44 7700 900123") < body.index("me@example.com")
     assert client.public_name in body and page.user.public_name in body
     assert body.count("Shares: ") == 2 and "me@example.com</td>" in body
