@@ -125,7 +125,8 @@ def inbox_threads(user, *, query=""):
     )
     reader_name = ReaderPage.objects.filter(user=OuterRef("reader_id")).values("display_name")
     threads = (
-        MessageThread.objects.filter(_mine(user))
+        # A thread whose only message is someone else's held question is not in my inbox yet.
+        MessageThread.objects.filter(_mine(user), Exists(last))
         .select_related("client", "reader")
         .annotate(
             read_since=_read_since(user),

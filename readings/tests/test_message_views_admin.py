@@ -133,7 +133,12 @@ def test_removing_a_held_question_releases_its_reservation():
     assert wallet_summary(client).reserved == 2_000
     # The reader does not see a question that is not theirs yet, nor a deadline for it.
     reader_body = logged_in(page.user).get(reverse("readings:message_inbox")).content.decode()
-    assert "07700" not in reader_body and 'data-testid="inbox-deadline"' not in reader_body
+    assert "07700" not in reader_body and 'data-testid="inbox-row"' not in reader_body
+    thread_page = logged_in(page.user).get(
+        reverse("readings:message_thread", args=[request.thread.public_id])
+    )
+    assert "07700" not in thread_page.content.decode()
+    assert 'data-testid="request-status"' not in thread_page.content.decode()
 
     logged_in(staff_with("change_message")).post(
         reverse("readings_held_message_remove", args=[request.question.pk]),
