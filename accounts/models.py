@@ -1,6 +1,7 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 
 class User(AbstractUser):
@@ -15,6 +16,10 @@ class User(AbstractUser):
     display_name = models.CharField(max_length=80, blank=True)
     timezone = models.CharField(max_length=64, default="UTC")
     marketing_opt_in = models.BooleanField(default=False)
+    # Set by a moderator (community.moderation.suspend): until then the account may read but
+    # not post, message, book or take part in readings, and a reader cannot go online.
+    suspended_until = models.DateTimeField(null=True, blank=True)
+    suspension_reason = models.CharField(max_length=200, blank=True)
 
     class Meta:
         constraints = [
@@ -38,6 +43,10 @@ class User(AbstractUser):
     @property
     def public_name(self):
         return self.display_name or self.first_name or self.username
+
+    @property
+    def is_suspended(self):
+        return self.suspended_until is not None and self.suspended_until > timezone.now()
 
     @property
     def is_client(self):

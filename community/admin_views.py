@@ -11,10 +11,11 @@ from django.urls import reverse
 from readings.models import ChatMessage
 
 from . import moderation
-from .errors import ForumError
+from .errors import ForumError, NotAllowed
 from .models import Report
 
 TRANSCRIPT_LINES = 200
+ACCOUNT_ACTIONS = ("warn", "suspend", "lift", "ban")
 
 
 def _check(request):
@@ -50,19 +51,21 @@ def item(request, field, target_id):
         raise PermissionDenied
     target = moderation.target_of(field, target_id)
     error = ""
+    subject = _subject(field, target_id)
     if request.method == "POST":
+        action, reason = request.POST.get("action", ""), request.POST.get("reason", "")
         try:
-            closed = moderation.act(
-                request.user,
-                field,
-                target_id,
-                request.POST.get("action", ""),
-                request.POST.get("reason", ""),
-            )
+            if action in ACCOUNT_ACTIONS:
+                done = _act_on_account(request, action, subject, reason)
+            else:
+                closed = moderation.act(request.user, field, target_id, action, reason)
+                done = f"Done: {closed} report{'s' if closed != 1 else ''} closed."
         except ForumError as refused:
             error = str(refused)
         else:
-            messages.success(request, f"Done: {closed} report{'s' if closed != 1 else ''} closed.")
+            messages.success(request, done)
+            if action in ACCOUNT_ACTIONS:
+                return redirect("community_moderation_item", field=field, target_id=target_id)
             return redirect("community_moderation")
     transcript = []
     if field == "session" and target is not None:
@@ -75,6 +78,31 @@ def item(request, field, target_id):
         "reports": list(moderation.reports_of(field, target_id)),
         "transcript": transcript,
         "hideable": field in moderation.HIDEABLE,
+        "subject": subject,
         "error": error,
     }
     return TemplateResponse(request, "community/admin/item.html", context)
+
+
+def _subject(field, target_id):
+    """Whose content was reported (the first report names them), or None."""
+    report = moderation.reports_of(field, target_id).exclude(subject=None).first()
+    return report.subject if report else None
+
+
+def _act_on_account(request, action, subject, reason):
+    if subject is None:
+        raise NotAllowed("There is no account to act on.")
+    if action == "warn":
+        moderation.warn(request.user, subject, reason)
+        return f"{subject} was warned."
+    if action == "suspend":
+        days = request.POST.get("days", "")
+        days = int(days) if days.isdigit() else 0
+        until = moderation.suspend(request.user, subject, days, reason)
+        return f"{subject} is suspended until {until:%B %-d, %Y}."
+    if action == "lift":
+        moderation.lift_suspension(request.user, subject, reason)
+        return f"{subject}'s suspension was lifted."
+    moderation.ban(request.user, subject, reason)
+    return f"{subject}'s account was closed."

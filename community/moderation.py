@@ -1,14 +1,18 @@
 """What moderators do with what was reported: hide it, restore it, or dismiss the reports.
 Each action closes every open report of the thing, is audited with who did it and why, and
-tells the person whose content it is (in-app). Suspending and banning accounts come with the
-account rules (issue 15's remaining part)."""
+tells the person whose content it is (in-app). Moderators also warn, suspend (for N days) and
+ban accounts."""
 
+from datetime import timedelta
+
+from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Count, F, Min
 from django.utils import timezone
 
 from home.audit import Action, record_event
 from readers.models import Notification, ReaderPage, Review
+from readings import messaging, presence
 from readings.models import Message, ReadingSession
 
 from .errors import NotAllowed
@@ -98,3 +102,105 @@ def act(staff_user, field, target_id, action, reason):
                 url="/community/",
             )
     return closed
+
+
+# Accounts ---------------------------------------------------------------------------------------
+
+
+def _tell(user, title, text):
+    Notification.objects.create(
+        user=user, kind=Notification.Kind.FORUM, title=title[:200], url="/community/"
+    )
+    if user.email:
+        address = user.email
+        transaction.on_commit(lambda: send_mail(f"SoulSeer: {title}"[:200], text, None, [address]))
+
+
+def _reason(reason):
+    reason = (reason or "").strip()
+    if not reason:
+        raise NotAllowed("Say why: the person will be told.")
+    return reason[:200]
+
+
+def warn(staff_user, user, reason):
+    """Tell ``user`` what they did wrong (in-app and by email), audited."""
+    reason = _reason(reason)
+    with transaction.atomic():
+        record_event(Action.ACCOUNT_WARNED, actor=staff_user, target=user, reason=reason)
+        _tell(
+            user,
+            "A warning from our moderators",
+            f"Our moderators warned you: {reason}\n\nPlease keep to the community rules; "
+            "repeated problems lead to a suspension.",
+        )
+
+
+def suspend(staff_user, user, days, reason):
+    """Suspend ``user`` for ``days`` (1-365): until then they cannot post, message, book or
+    take part in readings; a reader goes offline and cannot go online. What is reserved
+    with them (questions, bookings, queue places, open or live readings) is released, each
+    with its notice. Audited and told to them. Returns the end of the suspension."""
+    reason = _reason(reason)
+    if not isinstance(days, int) or not 1 <= days <= 365:
+        raise NotAllowed("Suspend for 1 to 365 days.")
+    if user.is_staff or user.pk == staff_user.pk:
+        raise NotAllowed("Staff accounts are not suspended here.")
+    until = timezone.now() + timedelta(days=days)
+    with transaction.atomic():
+        type(user).objects.filter(pk=user.pk).update(
+            suspended_until=until, suspension_reason=reason
+        )
+        user.suspended_until, user.suspension_reason = until, reason
+        if user.is_reader:
+            presence.set_presence(user, ReaderPage.Presence.OFFLINE)
+        released = messaging.release_everything_of(user, "The account was suspended")
+        record_event(
+            Action.ACCOUNT_SUSPENDED,
+            actor=staff_user,
+            target=user,
+            days=days,
+            until=until.isoformat(),
+            reason=reason,
+            released=released,
+        )
+        _tell(
+            user,
+            f"Your account is suspended until {until:%B %-d, %Y}",
+            f"Our moderators suspended your account for {days} day{'s' if days != 1 else ''}: "
+            f"{reason}\n\nUntil {until:%B %-d, %Y} you can read the site but not post, message, "
+            "book or take part in readings.",
+        )
+    return until
+
+
+def lift_suspension(staff_user, user, reason):
+    reason = _reason(reason)
+    with transaction.atomic():
+        type(user).objects.filter(pk=user.pk).update(suspended_until=None, suspension_reason="")
+        user.suspended_until, user.suspension_reason = None, ""
+        record_event(Action.ACCOUNT_REINSTATED, actor=staff_user, target=user, reason=reason)
+        _tell(user, "Your suspension was lifted", f"Our moderators lifted it: {reason}")
+
+
+def ban(staff_user, user, reason):
+    """Close ``user``'s account for good: they can no longer log in; what is reserved with
+    them is released as for a suspension. Audited and told to them by email."""
+    reason = _reason(reason)
+    if user.is_staff or user.pk == staff_user.pk:
+        raise NotAllowed("Staff accounts are not banned here.")
+    with transaction.atomic():
+        if user.is_reader:
+            presence.set_presence(user, ReaderPage.Presence.OFFLINE)
+        released = messaging.release_everything_of(user, "The account was closed")
+        type(user).objects.filter(pk=user.pk).update(is_active=False, suspension_reason=reason)
+        user.is_active = False
+        record_event(
+            Action.ACCOUNT_BANNED, actor=staff_user, target=user, reason=reason, released=released
+        )
+        _tell(
+            user,
+            "Your SoulSeer account was closed",
+            f"Our moderators closed your account: {reason}\n\nYour wallet balance is yours: "
+            "write to support to have it refunded.",
+        )

@@ -90,6 +90,11 @@ def _check_can_post(user, category):
         raise NotAllowed("Log in to post.")
     if not user.is_active:
         raise NotAllowed("Your account can't post.")
+    if user.is_suspended:
+        raise NotAllowed(
+            f"Your account is suspended until {user.suspended_until:%B %-d, %Y}: you can read "
+            "the community but not post until then."
+        )
     if category.is_hidden:
         raise NotAllowed("This board is closed.")
 

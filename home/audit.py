@@ -2,8 +2,8 @@
 
 Action names read ``<subject>.<what happened>``: the subject a singular noun (``reading``,
 ``booking``, ``queue``, ``message``, ``block``, ``reader``, ``review``, ``wallet``, ``order``,
-``product``, ``forum``, ``report``), what happened in the past tense or as the state reached
-(``reading.accepted``, ``wallet.top_up_credited``)."""
+``product``, ``forum``, ``report``, ``account``), what happened in the past tense or as the
+state reached (``reading.accepted``, ``wallet.top_up_credited``)."""
 
 from django.db import models
 
@@ -70,6 +70,10 @@ class Action(models.TextChoices):
     FORUM_AUTO_HIDDEN = "forum.auto_hidden"
     REPORT_FILED = "report.filed"
     REPORT_RESOLVED = "report.resolved"
+    ACCOUNT_WARNED = "account.warned"
+    ACCOUNT_SUSPENDED = "account.suspended"
+    ACCOUNT_REINSTATED = "account.reinstated"
+    ACCOUNT_BANNED = "account.banned"
 
     PRODUCT_STOCK_CHANGED = "product.stock_changed"
     PRODUCT_STRIPE_SYNCED = "product.stripe_synced"

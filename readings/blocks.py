@@ -2,18 +2,21 @@
 a reading, book, join the other's line or join a booked reading while it stands. Making one
 (``readings.messaging.block``) also releases what is reserved between them.
 
-Every path that could bring the two together calls ``check_not_blocked`` inside its own
-transaction. The check takes a shared transaction lock on the pair; ``messaging.block`` takes it
-exclusively before it writes the block and releases reservations, so a request that passed the
-check either committed before the block looked for it (and is released) or sees the block.
+Every path that could bring the two together calls ``check_can_deal`` (no suspension, no
+block) inside its own transaction. The block check takes a shared transaction lock on the pair;
+``messaging.block`` takes it exclusively before it writes the block and releases reservations,
+so a request that passed the check either committed before the block looked for it (and is
+released) or sees the block.
 """
 
 import zlib
 
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import Q
+from django.utils import timezone
 
-from .errors import Blocked
+from .errors import AccountSuspended, Blocked
 from .models import Block
 
 # First key of the advisory lock on a pair of people ("BLOK").
@@ -77,3 +80,31 @@ def check_not_blocked(user, other, *, lock=True):
             "You blocked this person. Unblock them first to message, book or start a reading."
         )
     raise Blocked("This person is not taking messages, readings or bookings from you.")
+
+
+def check_not_suspended(user, other=None):
+    """Raise ``AccountSuspended`` when ``user`` (who is acting) or ``other`` is suspended by a
+    moderator (``accounts.User.suspended_until``): a suspended person may read but not message,
+    book or take part in readings. One query."""
+    ids = [int(_id(user))] + ([int(_id(other))] if other is not None else [])
+    suspended = dict(
+        get_user_model()
+        .objects.filter(pk__in=ids, suspended_until__gt=timezone.now())
+        .values_list("pk", "suspended_until")
+    )
+    if not suspended:
+        return
+    until = suspended.get(ids[0])
+    if until is not None:
+        raise AccountSuspended(
+            f"Your account is suspended until {until:%B %-d, %Y}: you can't message, book or "
+            "take part in readings until then."
+        )
+    raise AccountSuspended("This person isn't available right now.")
+
+
+def check_can_deal(user, other, *, lock=True):
+    """Every path that brings two people together (a message, a reading, a booking, the
+    queue): neither is suspended and neither blocked the other (``check_not_blocked``)."""
+    check_not_suspended(user, other)
+    check_not_blocked(user, other, lock=lock)

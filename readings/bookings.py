@@ -64,7 +64,7 @@ from wallet.errors import InsufficientFunds, SpendingLimitReached
 from wallet.money import format_cents
 
 from . import presence, services, settlement
-from .blocks import check_not_blocked
+from .blocks import check_can_deal
 from .errors import BookingError, SlotTaken
 from .models import Booking, ReadingSession
 from .settlement import TRANSITIONS, can_transition  # noqa: F401 (the booking API names them)
@@ -228,7 +228,7 @@ def book(client, reader_page, *, channel, starts_at, length_minutes):
         raise BookingError("This reader does not take bookings.")
     if reader_page.user_id == client.pk:
         raise BookingError("You cannot book a reading with yourself.")
-    check_not_blocked(client, reader_page.user_id, lock=False)
+    check_can_deal(client, reader_page.user_id, lock=False)
     page = ReaderPage.objects.select_related("user").get(pk=reader_page.pk)
     reader = page.user
     price = quote(page, channel, length_minutes)
@@ -278,7 +278,7 @@ def book(client, reader_page, *, channel, starts_at, length_minutes):
     )
     try:
         with transaction.atomic():
-            check_not_blocked(client, reader)
+            check_can_deal(client, reader)
             _serialise_bookings_of(reader.pk)
             at = services.db_now()
             booking.decided_at = at if auto else None
@@ -569,7 +569,7 @@ def join(booking, user):
     with transaction.atomic():
         # The pair's lock first: the order ``messaging.block`` takes it before the booking's.
         other_id = booking.reader_id if user.pk == booking.client_id else booking.client_id
-        check_not_blocked(user, other_id)
+        check_can_deal(user, other_id)
         locked = _lock(booking)
         role = services.party_role(locked, user)
         at = services.db_now()

@@ -84,6 +84,12 @@ class MessagingError(ReadingError):
     default_message = "That message could not be sent."
 
 
+class AccountSuspended(MessagingError):
+    """A moderator suspended the person acting, or the one they want to reach."""
+
+    default_message = "Your account is suspended for now."
+
+
 class Blocked(MessagingError):
     """One of the two people has blocked the other: no messages, readings, bookings or queue."""
 

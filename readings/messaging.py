@@ -76,7 +76,7 @@ from wallet.errors import InsufficientFunds, SpendingLimitReached
 from wallet.money import format_cents
 
 from . import bookings, presence, services
-from .blocks import check_not_blocked, lock_pair
+from .blocks import check_can_deal, lock_pair
 from .contact import find_contact_details
 from .errors import (
     AttachmentRefused,
@@ -586,12 +586,12 @@ def ask(client, reader, offer, body, attachments=(), *, idempotency_key):
         raise NotAReader()
     if offer is None:
         raise OfferUnavailable("Choose one of the reader's message readings.")
-    check_not_blocked(client, reader, lock=False)
+    check_can_deal(client, reader, lock=False)
     text = _clean_body(body)
     checked = validate_attachments(attachments)
     try:
         with _Writing() as stored, transaction.atomic():
-            check_not_blocked(client, reader)
+            check_can_deal(client, reader)
             thread = _locked_thread(thread_for(client, reader, create=True))
             existing = _request_by_reference(reference)
             if existing is not None:
@@ -691,7 +691,7 @@ def send(user, thread, body, attachments=()):
     text = _clean_body(body)
     checked = validate_attachments(attachments)
     with _Writing() as stored, transaction.atomic():
-        check_not_blocked(user, thread.reader if role == "client" else thread.client)
+        check_can_deal(user, thread.reader if role == "client" else thread.client)
         locked = _locked_thread(thread)
         now = db_now()
         if role == "client" and (locked.follow_ups_until is None or locked.follow_ups_until <= now):
@@ -763,7 +763,7 @@ def reply(reader, request, body, attachments=()):
     checked = validate_attachments(attachments)
     ran_out = False
     with _Writing() as stored, transaction.atomic():
-        check_not_blocked(reader, thread.client)
+        check_can_deal(reader, thread.client)
         thread = _locked_thread(thread)
         locked = (
             MessageRequest.objects.select_for_update(of=("self",))
@@ -1061,13 +1061,29 @@ def _between(a, b, client_field="client", reader_field="reader"):
     return Q(**{client_field: a, reader_field: b}) | Q(**{client_field: b, reader_field: a})
 
 
+def _involving(user, client_field="client", reader_field="reader"):
+    return Q(**{client_field: user}) | Q(**{reader_field: user})
+
+
+def release_everything_of(user, reason):
+    """What a suspension releases: every awaiting question, pending or accepted booking, queue
+    place and open or live reading ``user`` takes part in, on either side, each with the
+    notice of a block (bookings with a full refund). Returns the counts."""
+    with transaction.atomic():
+        return _release(user, lambda **fields: _involving(user, **fields), reason=reason)
+
+
 def _release_between(user, other):
     """Release what is reserved between the two (the caller holds the pair's lock)."""
+    return _release(user, lambda **fields: _between(user, other, **fields), reason="Blocked")
+
+
+def _release(user, where, *, reason):
     counts = {"questions": 0, "bookings": 0, "queue": 0, "readings": 0}
     now = db_now()
     pending = MessageRequest.objects.filter(
         state=RequestState.AWAITING,
-        thread__in=MessageThread.objects.filter(_between(user, other)),
+        thread__in=MessageThread.objects.filter(where()),
     ).values_list("pk", flat=True)
     for pk in list(pending):
         locked = (
@@ -1084,7 +1100,7 @@ def _release_between(user, other):
             state=RequestState.CANCELLED,
             description=f"Released: message reading with {_name(thread.reader)} cancelled",
         )
-        record_event("message.cancelled", actor=user, target=locked, reason="blocked")
+        record_event("message.cancelled", actor=user, target=locked, reason=reason.lower())
         _notify(
             thread.client,
             f"Your question to {_name(thread.reader)} was cancelled",
@@ -1094,12 +1110,12 @@ def _release_between(user, other):
         )
         counts["questions"] += 1
     for booking in Booking.objects.filter(
-        _between(user, other), state__in=(Booking.State.PENDING, Booking.State.ACCEPTED)
+        where(), state__in=(Booking.State.PENDING, Booking.State.ACCEPTED)
     ):
-        bookings.cancel(booking, user, reason="Blocked", waive_fee=True)
+        bookings.cancel(booking, user, reason=reason, waive_fee=True)
         counts["bookings"] += 1
     entries = QueueEntry.objects.select_for_update().filter(
-        _between(user, other), state__in=(QueueEntry.State.WAITING, QueueEntry.State.OFFERED)
+        where(), state__in=(QueueEntry.State.WAITING, QueueEntry.State.OFFERED)
     )
     reoffer = set()
     for entry in entries:
@@ -1111,7 +1127,7 @@ def _release_between(user, other):
     for reader_id in reoffer:
         presence.offer_next(reader_id)
     sessions = ReadingSession.objects.filter(
-        _between(user, other),
+        where(),
         state__in=(
             ReadingSession.State.REQUESTED,
             ReadingSession.State.ACCEPTED,

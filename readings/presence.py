@@ -31,7 +31,7 @@ from wallet import sales
 from wallet.money import format_cents
 
 from . import events
-from .blocks import check_not_blocked
+from .blocks import check_can_deal, check_not_suspended
 from .errors import CannotReadYourself, QueueError, QueueNeedsTopUp
 from .models import LIVE_STATES, QueueEntry, ReadingSession
 from .rules import db_now, min_start_minutes
@@ -129,11 +129,14 @@ def presence_of(reader_user):
 
 
 def set_presence(reader_user, state):
-    """The reader sets themselves online or offline (``busy`` is accepted too). Going online
-    while in a live reading stores ``busy``. Becoming free offers the slot to the queue."""
+    """The reader sets themselves online or offline (``busy`` is accepted too); a suspended
+    reader can only go offline (``AccountSuspended``). Going online while in a live reading
+    stores ``busy``. Becoming free offers the slot to the queue."""
     presence = _presence()
     if state not in presence.values:
         raise ValueError(f"unknown presence {state!r}")
+    if state != presence.OFFLINE:
+        check_not_suspended(reader_user)
     with transaction.atomic():
         in_reading = ReadingSession.objects.filter(
             reader=reader_user, state__in=LIVE_STATES
@@ -197,7 +200,7 @@ def join_queue(client, reader_page):
         raise QueueError("This reader cannot take readings.")
     if reader_id == client.pk:
         raise CannotReadYourself()
-    check_not_blocked(client, reader_id, lock=False)
+    check_can_deal(client, reader_id, lock=False)
     current = presence_of(reader_page.user)
     if current == _presence().OFFLINE:
         raise QueueError("This reader is offline; the queue is only for busy readers.")
@@ -218,7 +221,7 @@ def join_queue(client, reader_page):
         raise QueueError("This reader is free now: start a reading instead of queueing.")
     try:
         with transaction.atomic():
-            check_not_blocked(client, reader_id)
+            check_can_deal(client, reader_id)
             entry = QueueEntry.objects.create(client=client, reader_id=reader_id)
             record_event("queue.joined", actor=client, target=entry, reader_id=reader_id)
             if current == _presence().ONLINE:

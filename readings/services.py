@@ -49,7 +49,7 @@ from wallet.errors import InsufficientFunds, SpendingLimitReached
 from wallet.money import format_cents
 
 from . import events, metering, presence, settlement
-from .blocks import check_not_blocked
+from .blocks import check_can_deal
 from .errors import (
     AlreadyInReading,
     CannotReadYourself,
@@ -148,11 +148,11 @@ def request_reading(client, reader_page, channel):
         raise ReaderUnavailable()
     if reader_user_id == client.pk:
         raise CannotReadYourself()
-    check_not_blocked(client, reader_user_id, lock=False)
+    check_can_deal(client, reader_user_id, lock=False)
     market = marketplace_settings()
     try:
         with transaction.atomic():
-            check_not_blocked(client, reader_user_id)
+            check_can_deal(client, reader_user_id)
             page = (
                 ReaderPage.objects.select_for_update(of=("self",))
                 .only("pk", "presence", "user_id", f"{channel}_rate_cents")

@@ -118,3 +118,16 @@ def test_a_reported_reading_shows_its_transcript_to_the_moderator(client):
 
     assert "Send me your bank details" in page
     assert "Hide it" not in page and "Dismiss the reports" in page
+
+
+def test_a_moderator_suspends_the_author_from_the_report_page(client):
+    post = reported_post()
+    client.force_login(moderator())
+    url = f"/admin/moderation/post/{post.pk}/"
+
+    client.post(url, {"action": "suspend", "days": "3", "reason": "Repeated insults"})
+
+    post.author.refresh_from_db()
+    assert post.author.is_suspended and post.author.suspension_reason == "Repeated insults"
+    assert "Suspended until" in client.get(url).content.decode()
+    assert AuditEvent.objects.filter(action="account.suspended").count() == 1

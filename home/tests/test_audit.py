@@ -25,7 +25,7 @@ def test_an_action_is_stored_by_its_name():
 def test_every_action_reads_subject_dot_what_happened():
     for action in Action:
         assert re.fullmatch(
-            r"(reading|booking|queue|message|block|reader|review|wallet|order|product|forum|report)\.[a-z_]+",
+            r"(reading|booking|queue|message|block|reader|review|wallet|order|product|forum|report|account)\.[a-z_]+",
             action,
         )
 
