@@ -20,6 +20,7 @@ from demo import images as demo_images
 from home.models import HelpIndexPage, HelpPage, HomePage, StandardPage
 from readers import availability
 from readers.models import AvailabilityRule, ReaderIndexPage, ReaderPage, Specialty
+from readings.models import MessageOffer, MessageRequest
 from shop import services as shop_services
 from shop.models import Order, ProductPage, ShopIndexPage
 from shop.storage import private_storage
@@ -86,6 +87,9 @@ def test_demo_content_builds_a_published_site_at_the_default_site_root(fast_imag
     assert Specialty.objects.count() >= 10
     # The forum's boards, empty: the demo writes nobody's posts.
     assert ForumCategory.objects.count() == 3 and not Post.objects.exists()
+    # Half the readers offer message readings; nobody has asked one yet.
+    assert MessageOffer.objects.values("reader").distinct().count() == 6
+    assert not MessageRequest.objects.exists()
     assert "Created" in output
 
     site = Site.objects.get(is_default_site=True)

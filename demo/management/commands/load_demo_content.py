@@ -40,6 +40,8 @@ from home.models import HelpIndexPage, HelpPage, HomePage, StandardPage
 from readers import availability
 from readers.models import ReaderIndexPage, ReaderPage, Specialty
 from readers.services import provision_reader
+from readings import messaging
+from readings.models import MessageOffer
 from shop import inventory
 from shop.models import ProductPage, ShopIndexPage
 
@@ -337,9 +339,21 @@ class Command(BaseCommand):
             # Each demo reader can edit their own page in the admin (idempotent).
             provision_reader(user, page)
             self.reader_hours(user, len(readers))
+            self.message_offers(user, len(readers))
             readers[slug] = page
         self.progress(f"Readers: {len(readers)}")
         return readers
+
+    def message_offers(self, user, n):
+        """Every other demo reader offers message readings (a 24-hour one, and a rush one for
+        some), at prices within the staff's limits, set through the same service as the
+        reader's own offer editor. Readers who already have offers keep theirs."""
+        if n % 2 or MessageOffer.objects.filter(reader=user).exists():
+            return
+        messaging.save_offer(user, title="24-hour reading", price_cents=1500, reply_hours=24)
+        if n % 4 == 0:
+            messaging.save_offer(user, title="Rush reading", price_cents=3000, reply_hours=4)
+        self.count("message offers")
 
     def reader_hours(self, user, n):
         """Weekly hours so every demo reader can be booked: readers spread over four time zones
