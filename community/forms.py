@@ -41,7 +41,7 @@ class ReportForm(StyledFormMixin, forms.Form):
         error_messages={"required": "Choose why you are reporting this."},
     )
     details = forms.CharField(
-        label="Anything our moderators should know (optional)",
+        label="Anything our moderators should know",
         max_length=1000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),

@@ -94,7 +94,7 @@ def act(staff_user, field, target_id, action, reason):
             reports=closed,
         )
         if subject_id and action != "dismiss":
-            verb = "hidden" if action == "hide" else "restored"
+            verb = "hid" if action == "hide" else "restored"
             Notification.objects.create(
                 user_id=subject_id,
                 kind=Notification.Kind.FORUM,

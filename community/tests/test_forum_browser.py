@@ -60,3 +60,47 @@ def test_start_a_thread_then_another_member_quotes_and_reacts(browser_page, live
     page.screenshot(path="/tmp/forum-thread.png", full_page=True)
     page.set_viewport_size({"width": 390, "height": 844})
     page.screenshot(path="/tmp/forum-thread-mobile.png", full_page=True)
+
+
+def test_a_post_is_reported_a_moderator_hides_it_and_its_author_sees_why(
+    browser_page, live_server, site
+):
+    from django.contrib.auth.models import Group
+
+    from accounts.tests.factories import UserFactory
+    from community import services
+
+    page = browser_page
+    page.set_viewport_size({"width": 1280, "height": 900})
+    tarot = ForumCategory.objects.create(name="Tarot", slug="tarot")
+    ann, bea = member(display_name="Ann"), member(display_name="Bea")
+    thread = services.start_thread(ann, tarot, "Card of the day", "The Star for me.")
+    services.reply(bea, thread, "DM me on insta, I read cheaper there")
+    mod = UserFactory(display_name="Mo")
+    mod.groups.add(Group.objects.get(name="Community moderators"))
+
+    log_in(page, live_server, ann)
+    page.goto(f"{live_server.url}{thread.get_absolute_url()}")
+    page.get_by_test_id("post").nth(1).get_by_test_id("report-post").click()
+    page.get_by_label("Sharing contact details or taking clients off-site").check()
+    page.get_by_label("Anything our moderators should know").fill("Poaching clients")
+    page.screenshot(path="/tmp/forum-report.png", full_page=True)
+    page.get_by_test_id("send-report").click()
+    expect(page.get_by_text("our moderators will look at it")).to_be_visible()
+
+    page.context.clear_cookies()
+    log_in(page, live_server, mod)
+    page.goto(f"{live_server.url}/admin/moderation/")
+    page.get_by_role("link", name="Review").click()
+    expect(page.get_by_text("Poaching clients")).to_be_visible()
+    page.get_by_label("Why (told to the author)").fill("Taking clients off-site is not allowed")
+    page.screenshot(path="/tmp/forum-moderate.png", full_page=True)
+    page.get_by_role("button", name="Hide it").click()
+    expect(page.get_by_text("No open reports")).to_be_visible()
+
+    page.context.clear_cookies()
+    log_in(page, live_server, bea)
+    page.goto(f"{live_server.url}{thread.get_absolute_url()}")
+    expect(page.get_by_test_id("post")).to_have_count(1)
+    page.goto(f"{live_server.url}/readers/mine/")
+    expect(page.get_by_text("Our moderators hid your post")).to_be_visible()

@@ -69,7 +69,7 @@ def test_a_moderator_sees_the_queue_and_hides_a_post_with_a_reason_told_to_its_a
     event = AuditEvent.objects.get(action="report.resolved")
     assert event.data["outcome"] == "hide" and event.data["reason"] == "Be kind"
     note = Notification.objects.get(user=post.author)
-    assert "hidden your post: Be kind" in note.title
+    assert "hid your post: Be kind" in note.title
     assert "No open reports" in client.get("/admin/moderation/").content.decode()
 
 
