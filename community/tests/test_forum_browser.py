@@ -65,10 +65,9 @@ def test_start_a_thread_then_another_member_quotes_and_reacts(browser_page, live
 def test_a_post_is_reported_a_moderator_hides_it_and_its_author_sees_why(
     browser_page, live_server, site
 ):
-    from django.contrib.auth.models import Group
-
     from accounts.tests.factories import UserFactory
     from community import services
+    from community.tests.conftest import moderators_group
 
     page = browser_page
     page.set_viewport_size({"width": 1280, "height": 900})
@@ -77,7 +76,7 @@ def test_a_post_is_reported_a_moderator_hides_it_and_its_author_sees_why(
     thread = services.start_thread(ann, tarot, "Card of the day", "The Star for me.")
     services.reply(bea, thread, "DM me on insta, I read cheaper there")
     mod = UserFactory(display_name="Mo")
-    mod.groups.add(Group.objects.get(name="Community moderators"))
+    mod.groups.add(moderators_group())
 
     log_in(page, live_server, ann)
     page.goto(f"{live_server.url}{thread.get_absolute_url()}")

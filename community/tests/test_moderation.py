@@ -5,11 +5,11 @@ reason, audited and told to the author; nobody else gets in."""
 import uuid
 
 import pytest
-from django.contrib.auth.models import Group
 
 from accounts.tests.factories import UserFactory
 from community import reports, services
 from community.models import Post, Report, Thread
+from community.tests.conftest import moderators_group
 from community.tests.test_forum import board, member
 from home.models import AuditEvent
 from readers.models import Notification
@@ -24,7 +24,7 @@ def _own_rate_limits(settings):
 
 def moderator():
     user = UserFactory()
-    user.groups.add(Group.objects.get(name="Community moderators"))
+    user.groups.add(moderators_group())
     return user
 
 
@@ -38,7 +38,7 @@ def reported_post(times=2):
 
 
 def test_the_moderators_group_has_the_queue_and_held_messages_and_nothing_else():
-    group = Group.objects.get(name="Community moderators")
+    group = moderators_group()
 
     assert sorted(group.permissions.values_list("codename", flat=True)) == [
         "access_admin",
