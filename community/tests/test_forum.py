@@ -313,3 +313,18 @@ def test_followers_hear_of_a_new_post_in_app_and_by_email_and_the_author_does_no
     assert email_new_post.apply(args=[post.pk]).get() == 2
     assert sorted(mail.to[0] for mail in mailoutbox) == sorted([opener.email, follower.email])
     assert "A new post" in mailoutbox[0].body and "stop following" in mailoutbox[0].body
+
+
+def test_reacting_to_a_hidden_post_or_by_a_guessed_id_from_another_thread_is_not_found(client):
+    thread = services.start_thread(member(), board(), "Seen", "first")
+    other = services.start_thread(member(), board("Dreams"), "Other", "elsewhere")
+    hidden = services.reply(member(), thread, "gone soon")
+    Post.objects.filter(pk=hidden.pk).update(is_hidden=True)
+    client.force_login(member())
+
+    for url in (
+        f"{thread.get_absolute_url()}posts/{hidden.pk}/react/",
+        f"{thread.get_absolute_url()}posts/{other.posts.get().pk}/react/",
+    ):
+        assert client.post(url, {"kind": "like"}).status_code == 404
+    assert not Reaction.objects.exists()

@@ -82,6 +82,8 @@ def test_a_moderator_restores_or_dismisses_and_a_reason_is_required(client):
     assert "Say why" in refused.content.decode() and Post.objects.get(pk=post.pk).is_hidden
     client.post(f"/admin/moderation/post/{post.pk}/", {"action": "restore", "reason": "Fine"})
     assert not Post.objects.get(pk=post.pk).is_hidden
+    restored = AuditEvent.objects.get(action="report.resolved")
+    assert restored.data["outcome"] == "restore" and restored.data["reports"] == 3
 
     other = reported_post(times=1)
     client.post(f"/admin/moderation/post/{other.pk}/", {"action": "dismiss", "reason": "OK"})
