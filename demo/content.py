@@ -1001,21 +1001,21 @@ PRODUCTS = [
         ],
     },
     {
-        "slug": "personal-birth-chart-report",
-        "title": "Personal Birth Chart Report",
+        "slug": "birth-chart-workbook",
+        "title": "Birth Chart Workbook",
         "kind": "digital",
         "price_cents": 2900,
         "motif": "wheel",
-        "summary": "A detailed 30-page reading of your natal chart, prepared from your birth data.",
+        "summary": "A guided workbook for reading your own natal chart, planet by planet.",
         "description": [
             paragraph(
-                "Your sun, moon and rising signs are only the beginning. This report walks "
-                "through every planet by sign and house, your major aspects and the themes of "
-                "the next twelve months, with commentary written by our astrologers."
+                "Your sun, moon and rising signs are only the beginning. This workbook walks "
+                "you through every planet by sign and house and your major aspects, with "
+                "space to write down what you find in your own chart."
             ),
             paragraph(
-                "After purchase, enter your birth date, time and place; your report is ready to "
-                "download within minutes."
+                "A PDF: download it from your order as soon as you have paid. Any free chart "
+                "calculator gives you the positions to work with."
             ),
         ],
     },
