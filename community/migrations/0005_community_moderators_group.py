@@ -37,6 +37,10 @@ class Migration(migrations.Migration):
         ("readings", "0007_messages"),
         ("wagtailadmin", "0001_create_admin_access_permissions"),
         ("contenttypes", "0002_remove_content_type_name"),
+        # After the migrations that give every admin group the choose permissions for images
+        # and documents: this group gets neither.
+        ("wagtaildocs", "0011_add_choose_permissions"),
+        ("wagtailimages", "0023_add_choose_permissions"),
     ]
 
     operations = [migrations.RunPython(create_group, remove_group)]
