@@ -306,6 +306,8 @@ BOOKING_NO_SHOW_GRACE_MINUTES = int(env("BOOKING_NO_SHOW_GRACE_MINUTES", "10"))
 BOOKING_CLIENT_NO_SHOW_PERCENT = int(env("BOOKING_CLIENT_NO_SHOW_PERCENT", "100"))
 
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# A password reset link works for this long (and once: the token changes with the password).
+PASSWORD_RESET_TIMEOUT = 3 * 3600
 # site.js reads the token from this cookie for HTMX requests, so pages without forms need not
 # render one (which would make every page per-visitor and uncacheable).
 CSRF_COOKIE_HTTPONLY = False
