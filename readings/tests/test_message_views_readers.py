@@ -174,14 +174,24 @@ def test_the_desk_lists_waiting_questions_by_deadline_and_the_missed_count():
     assert 'data-testid="desk-missed"' in card and "<strong>1</strong> question expired" in card
 
 
+def named_client(name):
+    client = make_client(balance=5_000)
+    client.display_name = name
+    client.save(update_fields=["display_name"])
+    return client
+
+
 def test_the_readers_inbox_puts_questions_to_answer_first_by_deadline():
     page, offer = reader_with_offer()
     rush = messaging.save_offer(page.user, title="Rush reading", price_cents=4_500, reply_hours=4)
-    answered_client = make_client(balance=5_000)
+    # Names of their own: the order is read from where each name first appears on the page.
+    answered_client, later_client, sooner_client = (
+        named_client(name) for name in ("Answered Ann", "Later Lou", "Sooner Sam")
+    )
     done = ask(answered_client, page, offer)
     messaging.reply(page.user, done, "Answered already.")
-    later = ask(make_client(balance=5_000), page, offer)
-    sooner = ask(make_client(balance=5_000), page, rush)
+    later = ask(later_client, page, offer)
+    sooner = ask(sooner_client, page, rush)
     messaging.send(page.user, done.thread, "A newer message in an answered thread.")
 
     body = logged_in(page.user).get(reverse("readings:message_inbox")).content.decode()
