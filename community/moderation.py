@@ -11,12 +11,11 @@ from django.db.models import Count, F, Min
 from django.utils import timezone
 
 from home.audit import Action, record_event
-from readers.models import Notification, ReaderPage, Review
+from readers.models import Notification, ReaderPage
 from readings import messaging, presence
-from readings.models import Message, ReadingSession
 
 from .errors import NotAllowed
-from .models import Post, Report, Thread
+from .models import Report, Thread
 
 # What a moderator can hide and restore here; the rest (messages, reader pages, readings)
 # is acted on in its own admin (held messages, the reader's page), and its reports dismissed.
@@ -37,14 +36,8 @@ def open_queue():
 
 
 def target_of(field, target_id):
-    model = {
-        "post": Post,
-        "thread": Thread,
-        "review": Review,
-        "message": Message,
-        "reader_page": ReaderPage,
-        "session": ReadingSession,
-    }[field]
+    """The reported thing a report's ``field`` names (None when it was deleted)."""
+    model = Report._meta.get_field(field).related_model
     return model.objects.filter(pk=target_id).first()
 
 

@@ -6,6 +6,7 @@ visitor may see, else 404."""
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -32,7 +33,7 @@ def board(request, slug):
     form, status = ThreadForm(), 200
     if request.method == "POST":
         if not request.user.is_authenticated:
-            return redirect(f"{reverse('accounts:login')}?next={request.path}")
+            return redirect_to_login(request.path)
         form = ThreadForm(request.POST)
         if form.is_valid():
             try:
@@ -60,7 +61,7 @@ def thread(request, public_id):
     form, status = PostForm(initial={"quote": request.GET.get("quote")}), 200
     if request.method == "POST":
         if not request.user.is_authenticated:
-            return redirect(f"{reverse('accounts:login')}?next={request.path}")
+            return redirect_to_login(request.path)
         form = PostForm(request.POST)
         if form.is_valid():
             quote = _quoted(thread, form.cleaned_data.get("quote"))
